@@ -1,0 +1,50 @@
+/**
+ * Time, injected. Accounting and sources never read `Date.now()` directly, so tests can drive a
+ * simulated week in milliseconds and the demo can run the exporter on the simulator's clock.
+ */
+export interface Clock {
+  /** Milliseconds since the Unix epoch, on this clock. */
+  now(): number;
+  /**
+   * Calls `fn` every `intervalMs` of this clock's time until the returned function is called.
+   * A scaled clock (demo `--speed`) fires proportionally faster in real time.
+   */
+  every(intervalMs: number, fn: () => void): () => void;
+  /** Resolves after `ms` of this clock's time. */
+  sleep(ms: number): Promise<void>;
+}
+
+/** The wall clock. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  every(intervalMs, fn) {
+    const timer = setInterval(fn, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  },
+  sleep: (ms) =>
+    new Promise((resolve) => {
+      setTimeout(resolve, ms).unref();
+    }),
+};
+
+/**
+ * A clock that runs `speed` times faster than real time from `startMs` on: the demo and the
+ * end-to-end tests run a simulated day in minutes and the exporter's windows fill as in real time.
+ */
+export function scaledClock(startMs: number, speed: number, real: () => number = Date.now): Clock {
+  if (!(speed > 0)) throw new RangeError(`speed must be > 0, got ${speed}`);
+  const realStart = real();
+  return {
+    now: () => startMs + (real() - realStart) * speed,
+    every(intervalMs, fn) {
+      const timer = setInterval(fn, Math.max(1, intervalMs / speed));
+      timer.unref();
+      return () => clearInterval(timer);
+    },
+    sleep: (ms) =>
+      new Promise((resolve) => {
+        setTimeout(resolve, Math.max(0, ms / speed)).unref();
+      }),
+  };
+}
