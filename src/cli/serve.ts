@@ -1,0 +1,54 @@
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import { Exporter, type ExporterState } from '../exporter/exporter.js';
+import { ExporterMetrics } from '../exposition/exporter-metrics.js';
+import { startHttpServer } from '../server/http-server.js';
+import type { Clock } from '../time/clock.js';
+import { VERSION } from './version.js';
+
+export interface RunningExporter {
+  readonly exporter: Exporter;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export interface ServeOptions {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly restored?: ExporterState;
+}
+
+/** `serve`: the exporter, its metrics and its HTTP server, wired together and started. */
+export async function serve({ config, clock, logger, restored }: ServeOptions): Promise<RunningExporter> {
+  const exporter = new Exporter({ config, clock, logger, ...(restored && { restored }) });
+  const metrics = new ExporterMetrics(VERSION);
+  exporter.onSnapshot((snapshot) => {
+    metrics.publish(snapshot).catch((error: unknown) => logger.error({ err: error }, 'rendering /metrics failed; serving the previous rendering'));
+  });
+  const { server, port } = await startHttpServer({
+    listenAddress: config.web.listen_address,
+    telemetryPath: config.web.telemetry_path,
+    metrics,
+    ready: () => exporter.ready(),
+    latest: () => exporter.latest(),
+    logger,
+  });
+  exporter.start();
+  return {
+    exporter,
+    port,
+    async stop() {
+      await exporter.stop();
+      await closeServer(server);
+    },
+  };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

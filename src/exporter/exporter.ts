@@ -1,0 +1,258 @@
+import type { Logger } from 'pino';
+import { windowFigures, type WindowFigures } from '../accounting/cost-model.js';
+import { Ledger, type Rates } from '../accounting/ledger.js';
+import type { LedgerState } from '../accounting/ledger-state.js';
+import { peakToTroughRatio } from '../accounting/peak-to-trough.js';
+import { WINDOWS, type WindowName } from '../accounting/ring.js';
+import type { Config } from '../config/config.js';
+import type { ApiPrice } from '../pricing/api-price.js';
+import { NvidiaSmiSource } from '../sources/nvidia-smi/nvidia-smi-source.js';
+import type { GpuReading } from '../sources/nvidia-smi/parse-gpu-row.js';
+import { CounterTracker, type TrackerState } from '../sources/vllm/counter-tracker.js';
+import type { ModelGauges } from '../sources/vllm/vllm-reading.js';
+import { VllmSource, type VllmPoll } from '../sources/vllm/vllm-source.js';
+import type { Clock } from '../time/clock.js';
+import type { CostInputs, GpuView, Snapshot } from './snapshot.js';
+
+/** What persistence saves and restores: the ledger and each target's last counter values. */
+export interface ExporterState {
+  readonly ledger: LedgerState;
+  /** By target URL. */
+  readonly trackers: Record<string, TrackerState>;
+}
+
+export interface ExporterOptions {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly restored?: ExporterState;
+}
+
+interface Target {
+  readonly url: string;
+  readonly source: VllmSource;
+  readonly tracker: CounterTracker;
+  lastSuccessMs?: number;
+  models: Record<string, ModelGauges>;
+  restarts: number;
+}
+
+/**
+ * Wires the sources to the accounting. Every `poll_interval` it polls each vLLM target, records
+ * the elapsed time and the traffic in the ledger, prices the windows and publishes one immutable
+ * Snapshot. nvidia-smi rows are recorded as they stream in. Scrapes read the last snapshot only.
+ */
+export class Exporter {
+  private readonly ledger: Ledger;
+  private readonly targets: Target[];
+  private readonly nvidiaSmi: NvidiaSmiSource | undefined;
+  private readonly gpus = new Map<string, GpuView>();
+  private readonly uuidByIndex = new Map<number, string>();
+  private readonly apiPrices: readonly ApiPrice[];
+  private readonly listeners: ((s: Snapshot) => void)[] = [];
+  private latestSnapshot: Snapshot | undefined;
+  private cycleRunning: Promise<void> | undefined;
+  private stopTimer: (() => void) | undefined;
+  private warnedUnknownRate = false;
+
+  constructor(private readonly options: ExporterOptions) {
+    const { config, clock, logger, restored } = options;
+    this.apiPrices = [...new Set([config.compare_to, ...config.api_prices.compare])].map(
+      (id) => config.api_prices.table.get(id)!,
+    );
+    this.ledger = new Ledger(
+      { apiPrices: this.apiPrices, maxGpuSampleGapMs: Math.max(2 * config.nvidia_smi.interval, 2000) },
+      restored?.ledger,
+    );
+    this.targets = config.vllm.targets.map((url) => ({
+      url,
+      source: new VllmSource({ url, timeoutMs: config.vllm.timeout, clock, logger }),
+      tracker: new CounterTracker(restored?.trackers[url]),
+      models: {},
+      restarts: 0,
+    }));
+    this.nvidiaSmi = config.nvidia_smi.enabled
+      ? new NvidiaSmiSource({
+          path: config.nvidia_smi.path,
+          intervalMs: config.nvidia_smi.interval,
+          clock,
+          logger,
+          onReading: (reading, atMs) => this.onGpuReading(reading, atMs),
+        })
+      : undefined;
+  }
+
+  /** Starts nvidia-smi and the poll cycle; the first cycle runs at once. */
+  start(): void {
+    this.nvidiaSmi?.start();
+    void this.cycle();
+    this.stopTimer = this.options.clock.every(this.options.config.poll_interval, () => void this.cycle());
+  }
+
+  /** Stops timers and the nvidia-smi child; waits for a cycle in flight. */
+  async stop(): Promise<void> {
+    this.stopTimer?.();
+    await this.cycleRunning;
+    await this.nvidiaSmi?.stop();
+  }
+
+  /** True once the first poll cycle was attempted (never gated on vLLM being up). */
+  ready(): boolean {
+    return this.latestSnapshot !== undefined;
+  }
+
+  latest(): Snapshot | undefined {
+    return this.latestSnapshot;
+  }
+
+  onSnapshot(listener: (s: Snapshot) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** The state to persist: plain data, shared with the running ledger (serialise it at once). */
+  state(): ExporterState {
+    const trackers: Record<string, TrackerState> = {};
+    for (const t of this.targets) trackers[t.url] = t.tracker.state;
+    return { ledger: this.ledger.state, trackers };
+  }
+
+  /** One poll cycle; overlapping calls wait for the one in flight instead of piling up. */
+  cycle(): Promise<void> {
+    this.cycleRunning ??= this.runCycle().finally(() => {
+      this.cycleRunning = undefined;
+    });
+    return this.cycleRunning;
+  }
+
+  private async runCycle(): Promise<void> {
+    const polls = await Promise.all(this.targets.map((t) => t.source.poll()));
+    const now = this.options.clock.now();
+    const last = this.ledger.state.lastTickMs;
+    if (last === undefined || now < last) this.ledger.state.lastTickMs = now;
+    else {
+      const { rates, known } = this.rates();
+      this.ledger.recordTime(last, now, rates, known);
+    }
+    this.targets.forEach((t, i) => this.recordPoll(t, polls[i]!));
+    this.publish(now);
+  }
+
+  private recordPoll(target: Target, poll: VllmPoll): void {
+    if (!poll.ok) {
+      target.models = {};
+      return;
+    }
+    target.models = { ...poll.reading.models };
+    const update = target.tracker.update(poll.reading);
+    if (update.continuity === 'restarted') {
+      target.restarts++;
+      this.options.logger.info({ target: target.source.health().target }, 'vLLM restarted: counters continue from its new values');
+    }
+    if (update.continuity !== 'baseline' && target.lastSuccessMs !== undefined) {
+      this.ledger.recordTraffic(target.lastSuccessMs, poll.atMs, update.delta);
+    }
+    target.lastSuccessMs = poll.atMs;
+  }
+
+  private onGpuReading(reading: GpuReading, atMs: number): void {
+    const indices = this.options.config.gpu.indices;
+    if (indices && !indices.includes(reading.index)) return;
+    // a lost GPU may print [GPU is lost] in place of its uuid: keep its identity by index
+    const uuid = reading.uuid ?? this.uuidByIndex.get(reading.index);
+    if (uuid === undefined) return;
+    this.uuidByIndex.set(reading.index, uuid);
+    const name = reading.name ?? this.gpus.get(uuid)?.name;
+    this.gpus.set(uuid, { uuid, index: reading.index, ...(name !== undefined && { name }), last: reading });
+    this.ledger.recordGpuReading(uuid, reading.index, name, reading.lost ? undefined : reading.utilizationRatio, atMs);
+  }
+
+  /** Spend rates; unknown while per-GPU pricing has no GPU count (no gpu.indices, no nvidia-smi row yet). */
+  private rates(): { rates: Rates; known: boolean } {
+    const { config } = this.options;
+    const opsUsdPerSecond = (config.ops.fte * config.ops.annual_cost_usd) / 8760 / 3600;
+    const hourly = this.gpuHourlyCostUsd();
+    if (hourly === undefined && !this.warnedUnknownRate) {
+      this.warnedUnknownRate = true;
+      this.options.logger.warn('no GPU reported yet and gpu.indices unset: time is unobserved until the GPU count is known');
+    }
+    return { rates: { computeUsdPerSecond: (hourly ?? 0) / 3600, opsUsdPerSecond }, known: hourly !== undefined };
+  }
+
+  private billedGpus(): number | undefined {
+    const n = this.options.config.gpu.indices?.length ?? this.gpus.size;
+    return n > 0 ? n : undefined;
+  }
+
+  private gpuHourlyCostUsd(): number | undefined {
+    const { config } = this.options;
+    if (config.instance.hourly_cost_usd !== undefined) return config.instance.hourly_cost_usd;
+    const n = this.billedGpus();
+    return n === undefined ? undefined : n * config.gpu.hourly_cost_usd!;
+  }
+
+  private publish(now: number): void {
+    const { config } = this.options;
+    const capacity = config.capacity.tokens_per_second;
+    const tallies = this.ledger.windows(now);
+    const windows = {} as Record<WindowName, WindowFigures>;
+    for (const spec of WINDOWS) {
+      windows[spec.name] = windowFigures(tallies[spec.name], {
+        capacityTokensPerSecond: capacity,
+        apiPrices: this.apiPrices,
+      });
+    }
+    const spec7d = WINDOWS.find((w) => w.name === '7d')!;
+    const peak = peakToTroughRatio(this.ledger.state.rings['7d'], spec7d.bucketMs, now);
+    const models: Record<string, ModelGauges> = {};
+    const kvCount: Record<string, number> = {};
+    for (const t of this.targets) {
+      for (const [model, g] of Object.entries(t.models)) {
+        const m = (models[model] ??= { running: 0, waiting: 0 });
+        m.running += g.running;
+        m.waiting += g.waiting;
+        if (g.kvCacheUsageRatio !== undefined) {
+          const n = (kvCount[model] ?? 0) + 1;
+          m.kvCacheUsageRatio = ((m.kvCacheUsageRatio ?? 0) * (n - 1) + g.kvCacheUsageRatio) / n;
+          kvCount[model] = n;
+        }
+      }
+    }
+    const hourly = this.gpuHourlyCostUsd();
+    const billed = this.billedGpus();
+    const inputs: CostInputs = {
+      ...(hourly !== undefined && { gpuHourlyCostUsd: hourly }),
+      ...(billed !== undefined && config.instance.hourly_cost_usd === undefined && { billedGpus: billed }),
+      opsHourlyCostUsd: (config.ops.fte * config.ops.annual_cost_usd) / 8760,
+      ...(capacity !== undefined && { capacityTokensPerSecond: capacity }),
+      apiPrices: this.apiPrices,
+      compareTo: config.compare_to,
+      breakEvenThresholdRatio: config.alert.break_even_utilization,
+      ttftTargetSeconds: config.alert.ttft_seconds,
+    };
+    const vllmRestarts: Record<string, number> = {};
+    for (const t of this.targets) vllmRestarts[t.source.health().target] = t.restarts;
+    const snapshot: Snapshot = {
+      atMs: now,
+      windows,
+      totals: structuredClone(this.ledger.state.totals),
+      ...(peak !== undefined && { peakToTroughRatio: peak }),
+      gpus: [...this.gpus.values()].sort((a, b) => a.index - b.index),
+      models,
+      health: [
+        ...this.targets.map((t) => ({ ...t.source.health() })),
+        ...(this.nvidiaSmi ? [{ ...this.nvidiaSmi.health() }] : []),
+      ],
+      nvidiaSmiRestarts: this.nvidiaSmi?.restarts() ?? 0,
+      vllmRestarts,
+      inputs,
+    };
+    this.latestSnapshot = snapshot;
+    for (const listener of this.listeners) {
+      try {
+        listener(snapshot);
+      } catch (error) {
+        this.options.logger.error({ err: error }, 'snapshot listener failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Every series the exporter can expose, declared once: the registry is built from this list, the
+ * README's metric reference is checked against it, and the dashboards and rules are tested to use
+ * only names found here (or vLLM's own series).
+ */
+export interface MetricDef {
+  readonly name: string;
+  readonly type: 'gauge' | 'counter';
+  readonly help: string;
+  readonly labels: readonly string[];
+}
+
+const W = 'window';
+
+export const CATALOGUE = [
+  // headline, per window
+  { name: 'llm_cost_utilization_ratio', type: 'gauge', labels: ['source', W],
+    help: 'Utilisation over the window, 0..1: source="tokens" is served tokens / (capacity x covered time); source="gpu" is the mean of each GPU\'s time-weighted nvidia-smi utilization.gpu.' },
+  { name: 'llm_cost_tokens_per_second', type: 'gauge', labels: ['direction', W],
+    help: 'Tokens served per second over the window (direction="prompt"|"generation").' },
+  { name: 'llm_cost_usd_per_million_tokens', type: 'gauge', labels: ['basis', W],
+    help: 'Realised cost of a million self-hosted tokens (prompt+generation) over the window: spend / tokens. basis="compute" counts the GPUs, "fully_loaded" adds ops labour. Absent while no token was served.' },
+  { name: 'llm_cost_usd_per_million_output_tokens', type: 'gauge', labels: ['basis', W],
+    help: 'Realised cost of a million generated tokens over the window: spend / generation tokens. Absent while none was generated.' },
+  { name: 'llm_cost_api_usd_per_million_tokens', type: 'gauge', labels: ['api_model', W],
+    help: 'What a million tokens of the same prompt/generation mix cost at the API model\'s list price (blended).' },
+  { name: 'llm_cost_api_cost_ratio', type: 'gauge', labels: ['api_model', 'basis', W],
+    help: 'Self-hosted spend / API-equivalent spend of the same traffic over the window (1 = parity, above 1 = self-hosting costs more).' },
+  { name: 'llm_cost_break_even_utilization_ratio', type: 'gauge', labels: ['api_model', 'basis', W],
+    help: 'Token utilisation at which self-hosting would cost exactly what the API charges for the same mix (utilisation x cost ratio).' },
+  { name: 'llm_cost_api_savings_usd', type: 'gauge', labels: ['api_model', 'basis', W],
+    help: 'API-equivalent spend minus self-hosted spend over the window, USD: money saved by self-hosting (negative: lost).' },
+  { name: 'llm_cost_window_spend_usd', type: 'gauge', labels: ['basis', W],
+    help: 'Self-hosted spend over the time the window covers, USD.' },
+  { name: 'llm_cost_window_covered_seconds', type: 'gauge', labels: [W],
+    help: 'Seconds of observed time the window covers so far (at most its length); every per-window series is taken over this time.' },
+  { name: 'llm_cost_gpu_utilization_ratio', type: 'gauge', labels: ['gpu', 'uuid', W],
+    help: 'Time-weighted mean of nvidia-smi utilization.gpu over the window, per GPU, 0..1. Absent for a GPU without readings ([N/A] under MIG).' },
+  { name: 'llm_cost_time_to_first_token_seconds', type: 'gauge', labels: ['quantile', W],
+    help: 'Time to first token over the window, from vLLM\'s histogram summed over models (quantile="0.5"|"0.95").' },
+  { name: 'llm_cost_peak_to_trough_ratio', type: 'gauge', labels: [],
+    help: '95th over 5th percentile of hourly token throughput on weekdays of the last 7 days. Absent until 24 weekday hours are observed or when the 5th percentile is zero.' },
+  // counters for fleet maths
+  { name: 'llm_cost_spend_usd_total', type: 'counter', labels: ['basis'],
+    help: 'Self-hosted spend accrued over observed time, USD (basis="compute"|"fully_loaded"). Continues across exporter restarts.' },
+  { name: 'llm_cost_tokens_total', type: 'counter', labels: ['direction'],
+    help: 'Tokens served by every vLLM target of this host (direction="prompt"|"generation"), reset-aware across vLLM restarts.' },
+  { name: 'llm_cost_api_equivalent_spend_usd_total', type: 'counter', labels: ['api_model'],
+    help: 'What the tokens served would have cost at the API model\'s list price, USD.' },
+  { name: 'llm_cost_observed_seconds_total', type: 'counter', labels: [],
+    help: 'Seconds of observed time: the time spend accrued over.' },
+  { name: 'llm_cost_unobserved_seconds_total', type: 'counter', labels: [],
+    help: 'Seconds in gaps that could not be accounted for (not billed, in no ratio).' },
+  { name: 'llm_cost_gpu_busy_seconds_total', type: 'counter', labels: ['gpu', 'uuid'],
+    help: 'nvidia-smi utilization.gpu integrated over time, per GPU, seconds.' },
+  { name: 'llm_cost_gpu_sampled_seconds_total', type: 'counter', labels: ['gpu', 'uuid'],
+    help: 'Seconds covered by valid utilisation readings, per GPU (denominator of busy seconds).' },
+  { name: 'llm_cost_model_tokens_total', type: 'counter', labels: ['model', 'direction'],
+    help: 'Tokens served per vLLM model_name (direction="prompt"|"generation").' },
+  { name: 'llm_cost_model_requests_total', type: 'counter', labels: ['model', 'finished_reason'],
+    help: 'Finished requests per vLLM model_name and finished_reason.' },
+  { name: 'llm_cost_model_preemptions_total', type: 'counter', labels: ['model'],
+    help: 'Preemptions per vLLM model_name.' },
+  // current state per model
+  { name: 'llm_cost_model_requests_running', type: 'gauge', labels: ['model'],
+    help: 'Requests in the running batch, summed over engines.' },
+  { name: 'llm_cost_model_requests_waiting', type: 'gauge', labels: ['model'],
+    help: 'Requests waiting in the queue, summed over engines.' },
+  { name: 'llm_cost_model_kv_cache_usage_ratio', type: 'gauge', labels: ['model'],
+    help: 'KV-cache usage, 0..1, averaged over engines.' },
+  // inputs, so every panel can explain itself
+  { name: 'llm_cost_gpu_hourly_cost_usd', type: 'gauge', labels: [],
+    help: 'GPU compute cost of this host per hour, USD: gpu.hourly_cost_usd x billed GPUs, or instance.hourly_cost_usd.' },
+  { name: 'llm_cost_billed_gpus', type: 'gauge', labels: [],
+    help: 'GPUs billed at gpu.hourly_cost_usd (gpu.indices, or every GPU nvidia-smi has reported; lost GPUs stay billed).' },
+  { name: 'llm_cost_ops_hourly_cost_usd', type: 'gauge', labels: [],
+    help: 'Ops labour cost of this host per hour, USD: ops.fte x ops.annual_cost_usd / 8760.' },
+  { name: 'llm_cost_capacity_tokens_per_second', type: 'gauge', labels: [],
+    help: 'Configured capacity: prompt+generation tokens per second at full load.' },
+  { name: 'llm_cost_api_price_usd_per_million_tokens', type: 'gauge', labels: ['api_model', 'token_type'],
+    help: 'List price of the API model, USD per million tokens (token_type="input"|"output"|"cached_input").' },
+  { name: 'llm_cost_compare_to_info', type: 'gauge', labels: ['api_model'],
+    help: 'The API model the above-API-price alert compares with (compare_to); value 1.' },
+  { name: 'llm_cost_break_even_threshold_ratio', type: 'gauge', labels: [],
+    help: 'Static utilisation threshold of the below-break-even alert (alert.break_even_utilization).' },
+  { name: 'llm_cost_ttft_target_seconds', type: 'gauge', labels: [],
+    help: 'TTFT p95 target of the latency alert (alert.ttft_seconds).' },
+  { name: 'llm_cost_price_table_timestamp_seconds', type: 'gauge', labels: [],
+    help: 'Date of the bundled API price table, Unix seconds: prices change, check before quoting.' },
+  // raw nvidia-smi readings (last row per GPU)
+  { name: 'llm_cost_gpu_info', type: 'gauge', labels: ['gpu', 'uuid', 'name', 'pci_bus_id'],
+    help: 'GPU identity from nvidia-smi; value 1.' },
+  { name: 'llm_cost_gpu_lost', type: 'gauge', labels: ['gpu', 'uuid'],
+    help: '1 when nvidia-smi reports the GPU as lost or requiring a reset (it is still billed).' },
+  { name: 'llm_cost_nvidia_smi_utilization_gpu_ratio', type: 'gauge', labels: ['gpu', 'uuid'],
+    help: 'Last nvidia-smi utilization.gpu reading, 0..1 (share of the sample period a kernel ran).' },
+  { name: 'llm_cost_nvidia_smi_utilization_memory_ratio', type: 'gauge', labels: ['gpu', 'uuid'],
+    help: 'Last nvidia-smi utilization.memory reading, 0..1.' },
+  { name: 'llm_cost_nvidia_smi_memory_used_bytes', type: 'gauge', labels: ['gpu', 'uuid'],
+    help: 'Last nvidia-smi memory.used reading (vLLM pre-allocates: not a measure of work).' },
+  { name: 'llm_cost_nvidia_smi_memory_total_bytes', type: 'gauge', labels: ['gpu', 'uuid'],
+    help: 'Last nvidia-smi memory.total reading.' },
+  { name: 'llm_cost_nvidia_smi_power_draw_watts', type: 'gauge', labels: ['gpu', 'uuid'],
+    help: 'Last nvidia-smi power.draw reading.' },
+  { name: 'llm_cost_nvidia_smi_power_limit_watts', type: 'gauge', labels: ['gpu', 'uuid'],
+    help: 'Last nvidia-smi enforced.power.limit (or power.limit) reading.' },
+  { name: 'llm_cost_nvidia_smi_temperature_celsius', type: 'gauge', labels: ['gpu', 'uuid'],
+    help: 'Last nvidia-smi temperature.gpu reading.' },
+  { name: 'llm_cost_nvidia_smi_sm_clock_hz', type: 'gauge', labels: ['gpu', 'uuid'],
+    help: 'Last nvidia-smi clocks.current.sm reading.' },
+  // health
+  { name: 'llm_cost_collector_up', type: 'gauge', labels: ['collector', 'target'],
+    help: '1 when the last poll of the source (collector="vllm"|"nvidia_smi") delivered usable data.' },
+  { name: 'llm_cost_collector_poll_duration_seconds', type: 'gauge', labels: ['collector', 'target'],
+    help: 'Duration of the last poll of the source (nvidia-smi: time between its last two rows).' },
+  { name: 'llm_cost_collector_last_success_timestamp_seconds', type: 'gauge', labels: ['collector', 'target'],
+    help: 'Unix time of the last successful poll of the source.' },
+  { name: 'llm_cost_nvidia_smi_restarts_total', type: 'counter', labels: [],
+    help: 'Times the nvidia-smi child was restarted after it exited or stalled.' },
+  { name: 'llm_cost_vllm_restarts_total', type: 'counter', labels: ['target'],
+    help: 'vLLM restarts detected (counter reset, changed _created or process_start_time_seconds).' },
+  { name: 'llm_cost_build_info', type: 'gauge', labels: ['version', 'node_version'],
+    help: 'Build of the exporter; value 1.' },
+  { name: 'llm_cost_last_update_timestamp_seconds', type: 'gauge', labels: [],
+    help: 'Unix time (exporter clock) of the accounting tick these series were computed at.' },
+] as const satisfies readonly MetricDef[];
+
+export type MetricName = (typeof CATALOGUE)[number]['name'];
