@@ -49,11 +49,12 @@ export function buildProgram(): Command {
   const program = new Command('llm-cost-exporter')
     .description('Prices self-hosted LLM tokens: reads vLLM /metrics and nvidia-smi, exports realised $/M tokens against API list prices.')
     .version(VERSION, '--version')
-    .showHelpAfterError()
+    .showHelpAfterError('(run llm-cost-exporter --help for usage)')
     .exitOverride();
   const serveCommand = program
     .command('serve', { isDefault: true })
     .description('watch vLLM and the GPUs of this host and export Prometheus metrics (default)')
+    .showHelpAfterError('(run llm-cost-exporter serve --help for usage)')
     .action(async (_args: unknown, command: Command) => runServe(command.opts()));
   addConfigOptions(serveCommand);
   return program;

@@ -21,8 +21,11 @@ export interface LoadConfigInput {
   readonly flags: Readonly<Record<string, string | readonly string[] | boolean | undefined>>;
 }
 
-/** `LLM_COST_*` variables that are not configuration (test switches), so they are not typos. */
-export const NON_CONFIG_ENV_VARS: ReadonlySet<string> = new Set(['LLM_COST_LONG_TESTS', 'LLM_COST_UPDATE_GOLDEN']);
+/**
+ * `LLM_COST_*` variables that are not configuration keys, so they are not typos: the config file
+ * path (read by the CLI, as `--config`) and test switches.
+ */
+export const NON_CONFIG_ENV_VARS: ReadonlySet<string> = new Set(['LLM_COST_CONFIG', 'LLM_COST_LONG_TESTS', 'LLM_COST_UPDATE_GOLDEN']);
 
 /** A value and where it came from (an environment variable or a flag; undefined = the file). */
 interface Setting {
@@ -61,7 +64,13 @@ function readFile(file: string): Map<string, unknown> {
     const message = syntax.message.split(/ at line \d+, column \d+/)[0] ?? syntax.code;
     throw new ConfigError('config', `${file}${at === undefined ? '' : `:${at.line}:${at.col}`}: ${message}`, { cause: syntax });
   }
-  const data: unknown = document.toJS() ?? {};
+  let data: unknown;
+  try {
+    data = document.toJS() ?? {};
+  } catch (error) {
+    // e.g. "Excessive alias count" (a YAML alias bomb)
+    throw new ConfigError('config', `${file}: ${(error as Error).message}`, { cause: error });
+  }
   const parsed = configFileSchema.safeParse(data);
   if (!parsed.success) throw issueError(parsed.error.issues, '');
   const values = new Map<string, unknown>();
@@ -176,6 +185,10 @@ function resolve(settings: ReadonlyMap<string, Setting>): Config {
   }
   if (gpuCost !== undefined && instanceCost !== undefined) {
     throw fail('gpu.hourly_cost_usd', 'set either gpu.hourly_cost_usd (per GPU) or instance.hourly_cost_usd (whole host), not both');
+  }
+  // per-GPU pricing needs a GPU count: from gpu.indices, or from what nvidia-smi reports
+  if (gpuCost !== undefined && !get<boolean>('nvidia_smi.enabled') && get<readonly number[] | undefined>('gpu.indices') === undefined) {
+    throw fail('gpu.indices', 'required with gpu.hourly_cost_usd when nvidia_smi.enabled is false (which GPUs to bill?); or set instance.hourly_cost_usd');
   }
 
   const pollInterval = get<number>('poll_interval');

@@ -6,6 +6,7 @@ import { peakToTroughRatio } from '../accounting/peak-to-trough.js';
 import { WINDOWS, type WindowName } from '../accounting/ring.js';
 import type { Config } from '../config/config.js';
 import type { ApiPrice } from '../pricing/api-price.js';
+import { bundledPriceProvenance } from '../pricing/price-table.js';
 import { NvidiaSmiSource } from '../sources/nvidia-smi/nvidia-smi-source.js';
 import type { GpuReading } from '../sources/nvidia-smi/parse-gpu-row.js';
 import { CounterTracker, type TrackerState } from '../sources/vllm/counter-tracker.js';
@@ -13,6 +14,8 @@ import type { ModelGauges } from '../sources/vllm/vllm-reading.js';
 import { VllmSource, type VllmPoll } from '../sources/vllm/vllm-source.js';
 import type { Clock } from '../time/clock.js';
 import type { CostInputs, GpuView, Snapshot } from './snapshot.js';
+
+const PRICE_TABLE_AS_OF = ((ms) => (Number.isFinite(ms) ? ms / 1000 : undefined))(Date.parse(bundledPriceProvenance().as_of));
 
 /** What persistence saves and restores: the ledger and each target's last counter values. */
 export interface ExporterState {
@@ -126,7 +129,14 @@ export class Exporter {
 
   private async runCycle(): Promise<void> {
     const polls = await Promise.all(this.targets.map((t) => t.source.poll()));
-    const now = this.options.clock.now();
+    this.completeCycle(polls, this.options.clock.now());
+  }
+
+  /**
+   * Records one cycle's polls (one per target, in config order) at `now` and publishes. The seam
+   * where tests and the golden file feed recorded readings without HTTP.
+   */
+  completeCycle(polls: readonly VllmPoll[], now: number): void {
     const last = this.ledger.state.lastTickMs;
     if (last === undefined || now < last) this.ledger.state.lastTickMs = now;
     else {
@@ -154,7 +164,8 @@ export class Exporter {
     target.lastSuccessMs = poll.atMs;
   }
 
-  private onGpuReading(reading: GpuReading, atMs: number): void {
+  /** Records one nvidia-smi row (the source calls this for every row it accepts). */
+  onGpuReading(reading: GpuReading, atMs: number): void {
     const indices = this.options.config.gpu.indices;
     if (indices && !indices.includes(reading.index)) return;
     // a lost GPU may print [GPU is lost] in place of its uuid: keep its identity by index
@@ -228,6 +239,7 @@ export class Exporter {
       compareTo: config.compare_to,
       breakEvenThresholdRatio: config.alert.break_even_utilization,
       ttftTargetSeconds: config.alert.ttft_seconds,
+      ...(PRICE_TABLE_AS_OF !== undefined && { priceTableAsOfSeconds: PRICE_TABLE_AS_OF }),
     };
     const vllmRestarts: Record<string, number> = {};
     for (const t of this.targets) vllmRestarts[t.source.health().target] = t.restarts;

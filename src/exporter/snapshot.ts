@@ -26,6 +26,8 @@ export interface CostInputs {
   readonly compareTo: string;
   readonly breakEvenThresholdRatio: number;
   readonly ttftTargetSeconds: number;
+  /** Date of the bundled price table (Unix seconds). */
+  readonly priceTableAsOfSeconds?: number;
 }
 
 /**

@@ -36,8 +36,8 @@ export const CATALOGUE = [
     help: 'Seconds of observed time the window covers so far (at most its length); every per-window series is taken over this time.' },
   { name: 'llm_cost_gpu_utilization_ratio', type: 'gauge', labels: ['gpu', 'uuid', W],
     help: 'Time-weighted mean of nvidia-smi utilization.gpu over the window, per GPU, 0..1. Absent for a GPU without readings ([N/A] under MIG).' },
-  { name: 'llm_cost_time_to_first_token_seconds', type: 'gauge', labels: ['quantile', W],
-    help: 'Time to first token over the window, from vLLM\'s histogram summed over models (quantile="0.5"|"0.95").' },
+  { name: 'llm_cost_time_to_first_token_seconds', type: 'gauge', labels: ['percentile', W],
+    help: 'Time to first token over the window, from vLLM\'s histogram summed over models (percentile="50"|"95").' },
   { name: 'llm_cost_peak_to_trough_ratio', type: 'gauge', labels: [],
     help: '95th over 5th percentile of hourly token throughput on weekdays of the last 7 days. Absent until 24 weekday hours are observed or when the 5th percentile is zero.' },
   // counters for fleet maths

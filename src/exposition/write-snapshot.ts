@@ -16,8 +16,8 @@ export function writeSnapshot(s: Snapshot, out: SeriesWriter): void {
     out.set('llm_cost_utilization_ratio', { source: 'gpu', window }, f.gpuUtilization);
     out.set('llm_cost_tokens_per_second', { direction: 'prompt', window }, f.promptTokensPerSecond);
     out.set('llm_cost_tokens_per_second', { direction: 'generation', window }, f.generationTokensPerSecond);
-    out.set('llm_cost_time_to_first_token_seconds', { quantile: '0.5', window }, f.ttftP50Seconds);
-    out.set('llm_cost_time_to_first_token_seconds', { quantile: '0.95', window }, f.ttftP95Seconds);
+    out.set('llm_cost_time_to_first_token_seconds', { percentile: '50', window }, f.ttftP50Seconds);
+    out.set('llm_cost_time_to_first_token_seconds', { percentile: '95', window }, f.ttftP95Seconds);
     for (const basis of BASES) {
       out.set('llm_cost_window_spend_usd', { basis, window }, f.coveredSeconds > 0 ? f.spendUsd[basis] : undefined);
       out.set('llm_cost_usd_per_million_tokens', { basis, window }, f.usdPerMillionTokens?.[basis]);
@@ -77,6 +77,7 @@ export function writeSnapshot(s: Snapshot, out: SeriesWriter): void {
   out.set('llm_cost_break_even_threshold_ratio', {}, i.breakEvenThresholdRatio);
   out.set('llm_cost_ttft_target_seconds', {}, i.ttftTargetSeconds);
   out.set('llm_cost_compare_to_info', { api_model: i.compareTo }, 1);
+  out.set('llm_cost_price_table_timestamp_seconds', {}, i.priceTableAsOfSeconds);
   for (const p of i.apiPrices) {
     out.set('llm_cost_api_price_usd_per_million_tokens', { api_model: p.id, token_type: 'input' }, p.input_usd_per_mtok);
     out.set('llm_cost_api_price_usd_per_million_tokens', { api_model: p.id, token_type: 'output' }, p.output_usd_per_mtok);

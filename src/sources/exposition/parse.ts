@@ -134,10 +134,9 @@ class Parser {
   private pos = 0;
   /** Position of the next backslash at or after a recent position, or -1 when there is none left. */
   private nextBs = 0;
-  /** Label names of the last decoded label set (`lnCount` of them) and where they start in `s`. */
+  /** Label names of the last decoded label set (`lnCount` of them). */
   private lnCount = 0;
   private readonly lnName: string[] = [];
-  private readonly lnStart: number[] = [];
 
   constructor(text: string) {
     this.s = text;
@@ -152,10 +151,8 @@ class Parser {
     const help = new Map<string, string>();
     const om = this.om;
     let sawEof = false;
-    let lastName = '\n'; // never equal to a name slice (those stop before the line end)
+    let lastName = '\n'; // never equal to text before the line end
     let lastKeep = true;
-    let nextSpace = -1;
-    let nextBrace = -1;
     let pos = len > 0 && s.charCodeAt(0) === 0xfeff ? 1 : 0;
 
     while (pos < len) {
@@ -186,24 +183,26 @@ class Parser {
         continue;
       }
 
-      // ---- sample line: name. It ends at the first '{' or ' ' (found natively, positions cached so
-      // the searches stay linear overall). Most lines repeat the previous line's name (histogram
-      // buckets, children of one family): then the slice equals `lastName`, which was validated,
-      // and neither the per-char check nor `keep` runs again.
+      // ---- sample line: name. Most lines repeat the previous line's name (histogram buckets,
+      // children of one family): if the text there equals `lastName` (native slice + ===) and is
+      // followed by '{', a blank or the line end, it is that (already validated) name and neither
+      // the per-char check nor `keep` runs again.
       const ns = i;
-      if (nextSpace < ns) nextSpace = indexOrEnd(s, ' ', ns);
-      if (nextBrace < ns) nextBrace = indexOrEnd(s, '{', ns);
-      let ne = nextSpace < nextBrace ? nextSpace : nextBrace;
-      if (ne > end) ne = end;
-      let name = s.slice(ns, ne);
-      if (name === lastName) {
-        i = ne;
-        c = i < end ? s.charCodeAt(i) : -1;
-      } else {
+      const ll = lastName.length;
+      let name: string | undefined;
+      if (ns + ll <= end) {
+        const after = ns + ll < end ? s.charCodeAt(ns + ll) : -1;
+        if ((after === LBRACE || after === SPACE || after === TAB || after === -1) && s.slice(ns, ns + ll) === lastName) {
+          name = lastName;
+          i = ns + ll;
+          c = after;
+        }
+      }
+      if (name === undefined) {
         if (c >= 128 || (CH[c]! & NAME_START) === 0) throw this.err('invalid metric name');
         c = ++i < end ? s.charCodeAt(i) : -1;
         while (c >= 0 && c < 128 && (CH[c]! & NAME_CONT) !== 0) c = ++i < end ? s.charCodeAt(i) : -1;
-        if (i !== ne) name = s.slice(ns, i);
+        name = s.slice(ns, i);
         lastName = name;
         if (keep !== undefined) lastKeep = keep(name);
       }
@@ -324,24 +323,38 @@ class Parser {
   private labels(i: number, end: number, build: boolean): Readonly<Record<string, string>> {
     const s = this.s;
     let out: Record<string, string> | undefined;
-    let same = true;
+    // While true, the label names so far equal the previous label set's (lnName), in order.
+    let same = build;
     let j = 0;
     for (;;) {
       let c = i < end ? s.charCodeAt(i) : -1;
       while (c === SPACE || c === TAB) c = ++i < end ? s.charCodeAt(i) : -1;
-      if (c === RBRACE) {
-        this.pos = i + 1;
-        if (build) this.lnCount = j;
-        return out ?? EMPTY_LABELS;
-      }
+      if (c === RBRACE) return this.closeLabels(i, j, out, build, same);
       if (c === -1) throw this.err('unterminated label set');
-      if (c >= 128 || (CH[c]! & LABEL_START) === 0) throw this.err('invalid label name');
-      const ns = i;
-      c = ++i < end ? s.charCodeAt(i) : -1;
-      while (c >= 0 && c < 128 && (CH[c]! & LABEL_CONT) !== 0) c = ++i < end ? s.charCodeAt(i) : -1;
-      const ne = i;
-      while (c === SPACE || c === TAB) c = ++i < end ? s.charCodeAt(i) : -1;
-      if (c !== EQUALS) throw this.err(c === -1 ? 'unterminated label set' : 'expected "=" after label name');
+
+      // Label name. Usually the previous set's name at the same index: compare the text up to
+      // the next '=' with it (native slice + ===) and skip the per-char check and the
+      // duplicate check. A valid line always has its '=' before the line end.
+      let name: string | undefined;
+      if (same && j < this.lnCount) {
+        const prev = this.lnName[j]!;
+        const eq = s.indexOf('=', i);
+        if (eq - i === prev.length && s.slice(i, eq) === prev) {
+          name = prev;
+          i = eq;
+          c = EQUALS;
+        }
+      }
+      if (name === undefined) {
+        same = false;
+        if (c >= 128 || (CH[c]! & LABEL_START) === 0) throw this.err('invalid label name');
+        const ns = i;
+        c = ++i < end ? s.charCodeAt(i) : -1;
+        while (c >= 0 && c < 128 && (CH[c]! & LABEL_CONT) !== 0) c = ++i < end ? s.charCodeAt(i) : -1;
+        name = build ? s.slice(ns, i) : '';
+        while (c === SPACE || c === TAB) c = ++i < end ? s.charCodeAt(i) : -1;
+        if (c !== EQUALS) throw this.err(c === -1 ? 'unterminated label set' : 'expected "=" after label name');
+      }
       c = ++i < end ? s.charCodeAt(i) : -1;
       while (c === SPACE || c === TAB) c = ++i < end ? s.charCodeAt(i) : -1;
       if (c !== QUOTE) throw this.err('expected quoted label value');
@@ -362,23 +375,10 @@ class Parser {
       }
 
       if (build) {
-        // Label names usually repeat the previous sample's, in the same order: reuse those strings
-        // (already used as keys, so stores stay fast) and skip the duplicate check while they match.
-        const nlen = ne - ns;
-        let name: string | undefined;
-        if (same && j < this.lnCount) {
-          const prev = this.lnName[j]!;
-          if (prev.length === nlen && sameRange(s, ns, this.lnStart[j]!, nlen)) name = prev;
-        }
-        if (name === undefined) {
-          same = false;
-          name = s.slice(ns, ne);
-        }
-        this.lnName[j] = name;
-        this.lnStart[j] = ns;
-        j++;
         if (out === undefined) out = {};
         else if (!same && Object.hasOwn(out, name)) throw this.err('duplicate label name');
+        if (!same) this.lnName[j] = name;
+        j++;
         if (name === '__proto__') {
           Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
         } else {
@@ -392,13 +392,30 @@ class Parser {
         i++;
         continue;
       }
-      if (c === RBRACE) {
-        this.pos = i + 1;
-        if (build) this.lnCount = j;
-        return out ?? EMPTY_LABELS;
-      }
+      if (c === RBRACE) return this.closeLabels(i, j, out, build, same);
       throw this.err(c === -1 ? 'unterminated label set' : 'expected "," or "}" after label value');
     }
+  }
+
+  /** End of a label set at the `}` at `i`. */
+  private closeLabels(
+    i: number,
+    count: number,
+    out: Record<string, string> | undefined,
+    build: boolean,
+    same: boolean,
+  ): Readonly<Record<string, string>> {
+    this.pos = i + 1;
+    if (build) {
+      // New label names: remember the key strings V8 actually stored (internalized), so the next
+      // sets with these names store with cached keys instead of hashing fresh slices.
+      if (!same && out !== undefined) {
+        const keys = Object.keys(out);
+        for (let k = 0; k < keys.length; k++) this.lnName[k] = keys[k]!;
+      }
+      this.lnCount = count;
+    }
+    return out ?? EMPTY_LABELS;
   }
 
   /**
@@ -568,22 +585,6 @@ class Parser {
     this.pos = i;
     return neg ? -v : v;
   }
-}
-
-/** `s.indexOf(ch, from)`, or `s.length` when absent. */
-function indexOrEnd(s: string, ch: string, from: number): number {
-  const r = s.indexOf(ch, from);
-  return r === -1 ? s.length : r;
-}
-
-/** s[a, a+n) === s[b, b+n] */
-function sameRange(s: string, a: number, b: number, n: number): boolean {
-  for (let k = 0; k < n; k++) if (s.charCodeAt(a + k) !== s.charCodeAt(b + k)) return false;
-  return true;
-}
-
-function isNameCont(c: number): boolean {
-  return c >= 0 && c < 128 && (CH[c]! & NAME_CONT) !== 0;
 }
 
 function isBlank(c: number): boolean {

@@ -24,6 +24,11 @@ export interface NvidiaSmiSourceOptions {
   readonly onReading: (reading: GpuReading, atMs: number) => void;
   /** No accepted row for this long (real time) => kill + restart. Default max(5 * intervalMs, 5000). */
   readonly stallTimeoutMs?: number;
+  /**
+   * Allowance for the FIRST row of a child (NVML start-up can take seconds per GPU without
+   * persistence mode; a slow start must not be killed as a hang). Default max(2 * stallTimeoutMs, 15_000).
+   */
+  readonly startupTimeoutMs?: number;
   /** Default 60_000. */
   readonly maxBackoffMs?: number;
   /** First restart delay (clock ms), doubled per failure up to maxBackoffMs. Default 1000. */
@@ -107,7 +112,8 @@ interface ChildRun {
   diagnostic?: string;
   diagnosticKnown: boolean;
   spawnError?: string;
-  stalled: boolean;
+  /** Set (to the failure description) when the child was killed for printing no row. */
+  stalled: string | undefined;
   /** An invalid-field message was seen: restart at once with the CORE list. */
   fallback: boolean;
   exited: boolean;
@@ -126,8 +132,9 @@ interface ChildRun {
  *
  * `health().lastDurationSeconds` is the time between the last two rows of the same GPU index (any
  * index: the observed poll period). `health().lastError` keeps the last failure after a recovery.
- * Stall detection and the SIGTERM->SIGKILL grace run on real time (the child runs in real time);
- * timestamps and restart backoff use `clock`.
+ * Stall detection (startupTimeoutMs until a child's first row, stallTimeoutMs between rows) and
+ * the SIGTERM->SIGKILL grace run on real time, as the child does; timestamps and restart backoff
+ * use `clock`.
  */
 export class NvidiaSmiSource {
   private readonly path: string;
@@ -136,6 +143,7 @@ export class NvidiaSmiSource {
   private readonly logger: Logger;
   private readonly onReading: (reading: GpuReading, atMs: number) => void;
   private readonly stallTimeoutMs: number;
+  private readonly startupTimeoutMs: number;
   private readonly maxBackoffMs: number;
   private readonly initialBackoffMs: number;
   private readonly backoffResetMs: number;
@@ -164,6 +172,7 @@ export class NvidiaSmiSource {
     this.logger = options.logger.child({ collector: 'nvidia_smi', target: options.path });
     this.onReading = options.onReading;
     this.stallTimeoutMs = options.stallTimeoutMs ?? Math.max(5 * this.intervalMs, 5000);
+    this.startupTimeoutMs = options.startupTimeoutMs ?? Math.max(2 * this.stallTimeoutMs, 15_000);
     this.maxBackoffMs = Math.max(1, options.maxBackoffMs ?? 60_000);
     this.initialBackoffMs = Math.min(Math.max(1, options.initialBackoffMs ?? 1000), this.maxBackoffMs);
     this.backoffResetMs = options.backoffResetMs ?? 30_000;
@@ -180,17 +189,15 @@ export class NvidiaSmiSource {
 
   /**
    * Stops for good: cancels a pending restart, clears every timer and kills the child (SIGTERM,
-   * SIGKILL after ~2 s). Resolves once the child has exited (and been reaped).
+   * SIGKILL after ~2 s). Resolves once the child has exited (and been reaped) and its pipes have
+   * closed (or 1 s after its exit if something else holds them); no timer is left then.
    */
   stop(): Promise<void> {
     this.stopped = true;
     this.cancelRestart?.();
     this.cancelRestart = undefined;
     const run = this.run;
-    if (run === undefined || run.ended || run.exited) {
-      if (run !== undefined) this.clearTimers(run);
-      return Promise.resolve();
-    }
+    if (run === undefined || run.ended) return Promise.resolve();
     return new Promise<void>((resolve) => {
       run.exitWaiters.push(resolve);
       if (run.stallTimer !== undefined) clearTimeout(run.stallTimer);
@@ -262,7 +269,7 @@ export class NvidiaSmiSource {
       lastRowAtByIndex: new Map(),
       exitWaiters: [],
       diagnosticKnown: false,
-      stalled: false,
+      stalled: undefined,
       fallback: false,
       exited: false,
       ended: false,
@@ -292,14 +299,13 @@ export class NvidiaSmiSource {
     child.on('exit', (code, signal) => {
       run.exited = true;
       if (run.killTimer !== undefined) clearTimeout(run.killTimer);
-      for (const resolve of run.exitWaiters.splice(0)) resolve();
       if (!run.ended) {
         run.closeTimer = setTimeout(() => this.finish(run, code, signal), CLOSE_GRACE_MS);
         run.closeTimer.unref();
       }
     });
     child.on('close', (code, signal) => this.finish(run, code, signal));
-    run.stallTimer = setTimeout(() => this.onStall(run), this.stallTimeoutMs);
+    run.stallTimer = setTimeout(() => this.onStall(run, this.startupTimeoutMs), this.startupTimeoutMs);
     run.stallTimer.unref();
   }
 
@@ -337,11 +343,18 @@ export class NvidiaSmiSource {
   }
 
   private onRow(run: ChildRun, reading: GpuReading): void {
-    if (this.stopped || run.stalled || run.fallback) return;
+    if (this.stopped || run.stalled !== undefined || run.fallback) return;
     const now = this.clock.now();
-    run.stallTimer?.refresh();
-    if (run.firstRowAtMs === undefined) run.firstRowAtMs = now;
-    else if (now - run.firstRowAtMs >= this.backoffResetMs) this.backoffMs = this.initialBackoffMs;
+    if (run.firstRowAtMs === undefined) {
+      run.firstRowAtMs = now;
+      // From the first row on, the stall timeout applies (instead of the start-up allowance).
+      if (run.stallTimer !== undefined) clearTimeout(run.stallTimer);
+      run.stallTimer = setTimeout(() => this.onStall(run, this.stallTimeoutMs), this.stallTimeoutMs);
+      run.stallTimer.unref();
+    } else {
+      run.stallTimer?.refresh();
+    }
+    if (now - run.firstRowAtMs >= this.backoffResetMs) this.backoffMs = this.initialBackoffMs;
     const previous = run.lastRowAtByIndex.get(reading.index);
     if (previous !== undefined) this.lastDurationSeconds = Math.max(0, now - previous) / 1000;
     run.lastRowAtByIndex.set(reading.index, now);
@@ -368,10 +381,10 @@ export class NvidiaSmiSource {
     this.overflowLogged = true;
   }
 
-  private onStall(run: ChildRun): void {
+  private onStall(run: ChildRun, afterMs: number): void {
     if (run !== this.run || run.ended || run.exited || this.stopped) return;
-    run.stalled = true;
-    this.fail(describeStall(this.stallTimeoutMs));
+    run.stalled = describeStall(afterMs);
+    this.fail(run.stalled);
     this.kill(run);
   }
 
@@ -385,17 +398,12 @@ export class NvidiaSmiSource {
     run.killTimer.unref();
   }
 
-  private clearTimers(run: ChildRun): void {
-    if (run.stallTimer !== undefined) clearTimeout(run.stallTimer);
-    if (run.closeTimer !== undefined) clearTimeout(run.closeTimer);
-    if (run.killTimer !== undefined && (run.exited || run.ended)) clearTimeout(run.killTimer);
-  }
-
   /** The child is gone (closed, or could not be started): record why and schedule the next one. */
   private finish(run: ChildRun, code: number | null, signal: NodeJS.Signals | null): void {
     if (run.ended) return;
     run.ended = true;
-    this.clearTimers(run);
+    if (run.stallTimer !== undefined) clearTimeout(run.stallTimer);
+    if (run.closeTimer !== undefined) clearTimeout(run.closeTimer);
     if (run.killTimer !== undefined) clearTimeout(run.killTimer);
     run.child?.stdout?.destroy();
     run.child?.stderr?.destroy();
@@ -413,7 +421,8 @@ export class NvidiaSmiSource {
     }
     const description =
       run.spawnError ??
-      (run.stalled ? describeStall(this.stallTimeoutMs) : describeExit(code, run.diagnostic ?? '', signal));
+      run.stalled ??
+      describeExit(code, run.diagnostic ?? '', signal);
     this.fail(description);
     this.scheduleRestart();
   }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { CORE_FIELDS, RECOMMENDED_FIELDS } from '../../../src/sources/nvidia-smi/gpu-fields.js';
 import {
   LineSplitter,
@@ -12,7 +12,7 @@ import {
   type NvidiaSmiSourceOptions,
 } from '../../../src/sources/nvidia-smi/nvidia-smi-source.js';
 import type { GpuReading } from '../../../src/sources/nvidia-smi/parse-gpu-row.js';
-import { systemClock } from '../../../src/time/clock.js';
+import { systemClock, type Clock } from '../../../src/time/clock.js';
 
 const DOUBLE = fileURLToPath(new URL('../../doubles/nvidia-smi', import.meta.url));
 const NOT_EXECUTABLE = fileURLToPath(new URL('../../fixtures/nvidia-smi/fields.txt', import.meta.url));
@@ -87,6 +87,55 @@ function resources(kind: string): number {
   return process.getActiveResourcesInfo().filter((r) => r === kind).length;
 }
 
+/**
+ * Records every setTimeout/setInterval made from nvidia-smi-source.ts (directly or through the
+ * clock) and whether it fired or was cleared; `pending()` counts the ones still armed.
+ */
+function trackSourceTimers(): { pending(): number; restore(): void } {
+  const real = {
+    setTimeout: globalThis.setTimeout,
+    clearTimeout: globalThis.clearTimeout,
+    setInterval: globalThis.setInterval,
+    clearInterval: globalThis.clearInterval,
+  };
+  const armed = new Set<unknown>();
+  const fromSource = (): boolean => /nvidia-smi-source/.test(new Error().stack ?? '');
+  const spies = [
+    vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+      const tracked = fromSource();
+      const timer = real.setTimeout(() => {
+        armed.delete(timer);
+        fn(...args);
+      }, ms);
+      if (tracked) armed.add(timer);
+      return timer;
+    }) as unknown as typeof setTimeout),
+    vi.spyOn(globalThis, 'setInterval').mockImplementation(((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+      const timer = real.setInterval(fn, ms, ...args);
+      if (fromSource()) armed.add(timer);
+      return timer;
+    }) as unknown as typeof setInterval),
+    vi.spyOn(globalThis, 'clearTimeout').mockImplementation(((timer?: NodeJS.Timeout) => {
+      armed.delete(timer);
+      real.clearTimeout(timer);
+    }) as typeof clearTimeout),
+    vi.spyOn(globalThis, 'clearInterval').mockImplementation(((timer?: NodeJS.Timeout) => {
+      armed.delete(timer);
+      real.clearInterval(timer);
+    }) as typeof clearInterval),
+  ];
+  return {
+    pending: () => armed.size,
+    restore: () => {
+      for (const spy of spies) spy.mockRestore();
+    },
+  };
+}
+
+async function settleHandles(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 describe('NvidiaSmiSource against the test double', () => {
   it('streams rows with the right values, timestamps and health', async () => {
     const h = harness({ FAKE_NVIDIA_SMI_GPUS: '2', FAKE_NVIDIA_SMI_UTIL: '37,80', FAKE_NVIDIA_SMI_NAME: 'NVIDIA H100 80GB HBM3' });
@@ -123,38 +172,52 @@ describe('NvidiaSmiSource against the test double', () => {
   });
 
   it('stop() kills the child and leaves no process, pipe or timer behind', async () => {
-    const baseline = { timeouts: resources('Timeout'), processes: resources('ProcessWrap') };
-    const h = harness({});
-    h.source.start();
-    await waitFor(() => h.readings.length >= 2, 'rows');
-    const pid = h.source.childPid();
-    expect(pid).toBeTypeOf('number');
-    expect(alive(pid ?? 0)).toBe(true);
-    expect(resources('ProcessWrap')).toBe(baseline.processes + 1);
-    await h.source.stop();
-    expect(alive(pid ?? 0)).toBe(false);
-    expect(h.source.childPid()).toBeUndefined();
-    const count = h.readings.length;
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(h.readings.length).toBe(count);
-    expect(resources('ProcessWrap')).toBe(baseline.processes);
-    expect(resources('PipeWrap')).toBe(0);
-    expect(resources('Timeout')).toBeLessThanOrEqual(baseline.timeouts);
-    // Stopping twice, or starting after stop, does nothing.
-    await h.source.stop();
-    h.source.start();
-    expect(h.source.childPid()).toBeUndefined();
+    await settleHandles();
+    const processes = resources('ProcessWrap');
+    const pipes = resources('PipeWrap');
+    const timers = trackSourceTimers();
+    try {
+      const h = harness({});
+      h.source.start();
+      await waitFor(() => h.readings.length >= 2, 'rows');
+      const pid = h.source.childPid();
+      expect(pid).toBeTypeOf('number');
+      expect(alive(pid ?? 0)).toBe(true);
+      expect(resources('ProcessWrap')).toBe(processes + 1);
+      expect(resources('PipeWrap')).toBe(pipes + 2); // its stdout and stderr
+      expect(timers.pending()).toBe(1); // the stall timer
+      await h.source.stop();
+      expect(timers.pending()).toBe(0);
+      expect(alive(pid ?? 0)).toBe(false);
+      expect(h.source.childPid()).toBeUndefined();
+      const count = h.readings.length;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(h.readings.length).toBe(count);
+      expect(resources('ProcessWrap')).toBe(processes);
+      expect(resources('PipeWrap')).toBe(pipes);
+      // Stopping twice, or starting after stop, does nothing.
+      await h.source.stop();
+      h.source.start();
+      expect(h.source.childPid()).toBeUndefined();
+      expect(timers.pending()).toBe(0);
+    } finally {
+      timers.restore();
+    }
   });
 
   it('stop() cancels a pending restart (no timer left)', async () => {
-    const baseline = resources('Timeout');
-    const h = harness({ FAKE_NVIDIA_SMI_FAIL: 'driver' }, { initialBackoffMs: 60_000 });
-    h.source.start();
-    await waitFor(() => h.source.health().lastError !== undefined, 'first failure');
-    expect(resources('Timeout')).toBe(baseline + 1); // the scheduled restart
-    await h.source.stop();
-    expect(resources('Timeout')).toBe(baseline);
-    expect(h.source.restarts()).toBe(0);
+    const timers = trackSourceTimers();
+    try {
+      const h = harness({ FAKE_NVIDIA_SMI_FAIL: 'driver' }, { initialBackoffMs: 60_000 });
+      h.source.start();
+      await waitFor(() => h.source.health().lastError !== undefined, 'first failure');
+      expect(timers.pending()).toBe(1); // the scheduled restart
+      await h.source.stop();
+      expect(timers.pending()).toBe(0);
+      expect(h.source.restarts()).toBe(0);
+    } finally {
+      timers.restore();
+    }
   });
 
   it('stop() escalates to SIGKILL when the child ignores SIGTERM', async () => {
@@ -209,37 +272,68 @@ describe('NvidiaSmiSource against the test double', () => {
     expect(h.at(INFO).filter((l) => /core field list/.test(l.msg))).toHaveLength(1);
   });
 
-  it.each([
-    ['driver', "nvidia-smi exited with code 9 (NVIDIA driver not loaded): NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running."],
-    ['nvml-missing', 'nvidia-smi exited with code 12 (NVML shared library not found), no output'],
-    ['gpu-lost-at-start', 'nvidia-smi exited with code 15 (GPU fell off the bus or is inaccessible): Unable to determine the device handle for GPU0000:3A:00.0: Unknown Error'],
-    ['version-mismatch', 'nvidia-smi exited with code 18 (NVML driver/library version mismatch): Failed to initialize NVML: Driver/library version mismatch'],
-    ['nvml-unknown', 'nvidia-smi exited with code 255 (other error): Failed to initialize NVML: Unknown Error'],
-    ['other', 'nvidia-smi exited with code 255 (other error), no output'],
-  ])('FAIL=%s: down with the exit code and message, one warn line, restarts counted', async (mode, expected) => {
-    const h = harness({ FAKE_NVIDIA_SMI_FAIL: mode }, { maxBackoffMs: 30 });
-    h.source.start();
-    await waitFor(() => h.source.restarts() >= 3 && h.scheduledDelays().length >= 4, '3 restarts');
-    expect(h.source.health()).toEqual({ collector: 'nvidia_smi', target: DOUBLE, up: false, lastError: expected });
-    const warns = h.at(WARN);
-    expect(warns).toHaveLength(1);
-    expect(warns[0]?.msg).toBe(`nvidia-smi down: ${expected}`);
-    expect(h.readings).toEqual([]);
-    expect(h.scheduledDelays().every((d) => d === 30)).toBe(true);
+  it('FAIL modes: down with the exit code and message, one warn line each, restarts counted', async () => {
+    const cases: ReadonlyArray<readonly [string, string]> = [
+      ['driver', "nvidia-smi exited with code 9 (NVIDIA driver not loaded): NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running."],
+      ['nvml-missing', 'nvidia-smi exited with code 12 (NVML shared library not found), no output'],
+      ['gpu-lost-at-start', 'nvidia-smi exited with code 15 (GPU fell off the bus or is inaccessible): Unable to determine the device handle for GPU0000:3A:00.0: Unknown Error'],
+      ['version-mismatch', 'nvidia-smi exited with code 18 (NVML driver/library version mismatch): Failed to initialize NVML: Driver/library version mismatch'],
+      ['nvml-unknown', 'nvidia-smi exited with code 255 (other error): Failed to initialize NVML: Unknown Error'],
+      ['other', 'nvidia-smi exited with code 255 (other error), no output'],
+    ];
+    // All modes at once: each source is independent, and this keeps the file fast.
+    const runs = cases.map(([mode, expected]) => ({
+      mode,
+      expected,
+      h: harness({ FAKE_NVIDIA_SMI_FAIL: mode }, { maxBackoffMs: 30 }),
+    }));
+    for (const { h } of runs) h.source.start();
+    await waitFor(
+      () => runs.every(({ h }) => h.source.restarts() >= 2 && h.scheduledDelays().length >= 3),
+      '2 restarts of every mode',
+      15_000,
+    );
+    for (const { mode, expected, h } of runs) {
+      expect({ mode, health: h.source.health() }).toEqual({
+        mode,
+        health: { collector: 'nvidia_smi', target: DOUBLE, up: false, lastError: expected },
+      });
+      expect({ mode, warns: h.at(WARN).map((l) => l.msg) }).toEqual({ mode, warns: [`nvidia-smi down: ${expected}`] });
+      expect(h.readings).toEqual([]);
+      expect(h.scheduledDelays().every((d) => d === 30)).toBe(true);
+    }
+    // The driver text arrives on stdout, so it is also counted as a rejected row (one per run).
+    const driver = runs[0]?.h.source;
+    expect(driver?.rejectedRows()).toBeGreaterThanOrEqual(3);
+    expect(runs[1]?.h.source.rejectedRows()).toBe(0);
   });
 
   it('backs off exponentially up to maxBackoffMs', async () => {
-    const h = harness({ FAKE_NVIDIA_SMI_FAIL: 'driver' }, { initialBackoffMs: 10, maxBackoffMs: 80 });
+    const h = harness({ FAKE_NVIDIA_SMI_FAIL: 'nvml-missing' }, { initialBackoffMs: 10, maxBackoffMs: 40 });
     h.source.start();
-    await waitFor(() => h.scheduledDelays().length >= 6, '6 scheduled restarts');
-    expect(h.scheduledDelays().slice(0, 6)).toEqual([10, 20, 40, 80, 80, 80]);
-    expect(h.source.restarts()).toBeGreaterThanOrEqual(5);
+    await waitFor(() => h.scheduledDelays().length >= 5, '5 scheduled restarts');
+    expect(h.scheduledDelays().slice(0, 5)).toEqual([10, 20, 40, 40, 40]);
+    expect(h.source.restarts()).toBeGreaterThanOrEqual(4);
   });
 
   it('restarts a child that exits mid-stream; rows for backoffResetMs reset the backoff', async () => {
-    const env = { FAKE_NVIDIA_SMI_EXIT_AFTER: '5' };
-    const resetting = harness(env, { initialBackoffMs: 20, maxBackoffMs: 1000, backoffResetMs: 100 });
-    const growing = harness(env, { initialBackoffMs: 20, maxBackoffMs: 1000 });
+    const env = { FAKE_NVIDIA_SMI_EXIT_AFTER: '4' };
+    // A clock that moves 100 ms per row on top of real time, so "delivered rows for
+    // backoffResetMs" holds whatever the machine's load does to the pipe's timing.
+    let skew = 0;
+    const skewed: Clock = { ...systemClock, now: () => Date.now() + skew };
+    const resetting = harness(env, {
+      intervalMs: 40,
+      initialBackoffMs: 20,
+      maxBackoffMs: 1000,
+      backoffResetMs: 250,
+      clock: skewed,
+      onReading: (reading, atMs) => {
+        skew += 100;
+        resetting.readings.push({ reading, atMs });
+      },
+    });
+    const growing = harness(env, { intervalMs: 40, initialBackoffMs: 20, maxBackoffMs: 1000 });
     resetting.source.start();
     growing.source.start();
     await waitFor(
@@ -258,7 +352,7 @@ describe('NvidiaSmiSource against the test double', () => {
       expect(infos[0]).toBe('nvidia-smi streaming');
       expect(infos.filter((m) => m === 'nvidia-smi recovered').length).toBeGreaterThanOrEqual(2);
       expect(h.source.restarts()).toBeGreaterThanOrEqual(2);
-      expect(h.readings.length).toBeGreaterThanOrEqual(15);
+      expect(h.readings.length).toBeGreaterThanOrEqual(12);
     }
   });
 
@@ -287,13 +381,23 @@ describe('NvidiaSmiSource against the test double', () => {
     }, 'stall detection');
     const lastRowAt = h.source.health().lastSuccessMs ?? 0;
     expect(downAt - lastRowAt).toBeGreaterThanOrEqual(280);
-    expect(downAt - lastRowAt).toBeLessThan(900);
+    expect(downAt - lastRowAt).toBeLessThan(1000);
     expect(h.source.health().lastError).toBe('nvidia-smi printed no row for 300 ms (hung); killed');
     await waitFor(() => h.readings.length >= 4 && h.source.health().up, 'rows from the restarted child');
     expect(h.source.restarts()).toBe(1);
-    expect(alive(pid)).toBe(false);
+    await waitFor(() => !alive(pid), 'the hung child to be gone', 1000);
     expect(h.at(WARN).map((l) => l.msg)).toEqual(['nvidia-smi down: nvidia-smi printed no row for 300 ms (hung); killed']);
     expect(h.at(INFO).map((l) => l.msg)).toEqual(['nvidia-smi streaming', 'nvidia-smi recovered']);
+  });
+
+  it('gives a child startupTimeoutMs for its first row, then kills it as hung', async () => {
+    const h = harness({ FAKE_NVIDIA_SMI_HANG_AFTER: '0' }, { stallTimeoutMs: 100, startupTimeoutMs: 600, initialBackoffMs: 5000 });
+    const t0 = Date.now();
+    h.source.start();
+    await waitFor(() => h.source.health().lastError !== undefined, 'start-up stall');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(580);
+    expect(h.source.health()).toMatchObject({ up: false, lastError: 'nvidia-smi printed no row for 600 ms (hung); killed' });
+    expect(h.source.restarts()).toBe(0);
   });
 
   it('passes MIG and lost-GPU rows through; CRLF rows parse; Xid lines are counted as rejected', async () => {
