@@ -5,6 +5,7 @@ import { ConfigError } from '../config/config-error.js';
 import { addConfigOptions, flagsFromCommander } from '../config/flags.js';
 import { loadConfig } from '../config/load-config.js';
 import { systemClock } from '../time/clock.js';
+import { DEMO_OPTIONS, runDemo } from './demo.js';
 import { createLogger } from './logger.js';
 import { serve, type RunningExporter } from './serve.js';
 import { VERSION } from './version.js';
@@ -57,6 +58,16 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run llm-cost-exporter serve --help for usage)')
     .action(async (_args: unknown, command: Command) => runServe(command.opts()));
   addConfigOptions(serveCommand);
+  const demoCommand = program
+    .command('demo')
+    .description('run the exporter against a built-in simulated GPU host (no GPU or vLLM needed)')
+    .showHelpAfterError('(run llm-cost-exporter demo --help for usage)')
+    .action(async (_args: unknown, command: Command) => {
+      const { running, host } = await runDemo(command.opts());
+      stopOnSignals({ ...running, stop: async () => (await running.stop(), await host.stop()) });
+    });
+  for (const [flags, description, defaultValue] of DEMO_OPTIONS) demoCommand.option(flags, description, defaultValue);
+  addConfigOptions(demoCommand);
   return program;
 }
 

@@ -18,10 +18,12 @@ export interface ServeOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly restored?: ExporterState;
+  /** Runs after the HTTP server is up and before the exporter starts (the demo's warm-up). */
+  readonly beforeStart?: (exporter: Exporter) => Promise<void>;
 }
 
 /** `serve`: the exporter, its metrics and its HTTP server, wired together and started. */
-export async function serve({ config, clock, logger, restored }: ServeOptions): Promise<RunningExporter> {
+export async function serve({ config, clock, logger, restored, beforeStart }: ServeOptions): Promise<RunningExporter> {
   const exporter = new Exporter({ config, clock, logger, ...(restored && { restored }) });
   const metrics = new ExporterMetrics(VERSION);
   exporter.onSnapshot((snapshot) => {
@@ -35,6 +37,7 @@ export async function serve({ config, clock, logger, restored }: ServeOptions): 
     latest: () => exporter.latest(),
     logger,
   });
+  await beforeStart?.(exporter);
   exporter.start();
   return {
     exporter,

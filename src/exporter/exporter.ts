@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { windowFigures, type WindowFigures } from '../accounting/cost-model.js';
+import { ringHistory } from '../accounting/history.js';
 import { Ledger, type Rates } from '../accounting/ledger.js';
 import type { LedgerState } from '../accounting/ledger-state.js';
 import { peakToTroughRatio } from '../accounting/peak-to-trough.js';
@@ -77,7 +78,8 @@ export class Exporter {
     this.nvidiaSmi = config.nvidia_smi.enabled
       ? new NvidiaSmiSource({
           path: config.nvidia_smi.path,
-          intervalMs: config.nvidia_smi.interval,
+          // nvidia-smi loops on real time: pace it to the clock (the demo runs faster than real time)
+          intervalMs: Math.max(1, Math.round(config.nvidia_smi.interval / (clock.speed ?? 1))),
           clock,
           logger,
           onReading: (reading, atMs) => this.onGpuReading(reading, atMs),
@@ -89,7 +91,7 @@ export class Exporter {
   start(): void {
     this.nvidiaSmi?.start();
     void this.cycle();
-    this.stopTimer = this.options.clock.every(this.options.config.poll_interval, () => void this.cycle());
+    this.stopTimer = this.options.clock.every(this.options.config.poll_interval, () => this.cycle());
   }
 
   /** Stops timers and the nvidia-smi child; waits for a cycle in flight. */
@@ -128,15 +130,20 @@ export class Exporter {
   }
 
   private async runCycle(): Promise<void> {
-    const polls = await Promise.all(this.targets.map((t) => t.source.poll()));
-    this.completeCycle(polls, this.options.clock.now());
+    try {
+      const polls = await Promise.all(this.targets.map((t) => t.source.poll()));
+      this.completeCycle(polls, this.options.clock.now());
+    } catch (error) {
+      // sources never throw; this is a bug, and it must not stop the next cycle
+      this.options.logger.error({ err: error }, 'poll cycle failed');
+    }
   }
 
   /**
    * Records one cycle's polls (one per target, in config order) at `now` and publishes. The seam
    * where tests and the golden file feed recorded readings without HTTP.
    */
-  completeCycle(polls: readonly VllmPoll[], now: number): void {
+  completeCycle(polls: readonly VllmPoll[], now: number, publish = true): void {
     const last = this.ledger.state.lastTickMs;
     if (last === undefined || now < last) this.ledger.state.lastTickMs = now;
     else {
@@ -144,7 +151,12 @@ export class Exporter {
       this.ledger.recordTime(last, now, rates, known);
     }
     this.targets.forEach((t, i) => this.recordPoll(t, polls[i]!));
-    this.publish(now);
+    if (publish) this.publish(now);
+  }
+
+  /** Publishes a snapshot as of the last recorded tick (after cycles recorded without publishing). */
+  publishNow(): void {
+    this.publish(this.ledger.state.lastTickMs ?? this.options.clock.now());
   }
 
   private recordPoll(target: Target, poll: VllmPoll): void {
@@ -212,8 +224,13 @@ export class Exporter {
         apiPrices: this.apiPrices,
       });
     }
-    const spec7d = WINDOWS.find((w) => w.name === '7d')!;
-    const peak = peakToTroughRatio(this.ledger.state.rings['7d'], spec7d.bucketMs, now);
+    const spec = (name: WindowName) => WINDOWS.find((w) => w.name === name)!;
+    const rings = this.ledger.state.rings;
+    const peak = peakToTroughRatio(rings['7d'], spec('7d').bucketMs, now);
+    const history = {
+      hour: ringHistory(rings['1h'], spec('1h'), now, capacity, this.apiPrices),
+      day: ringHistory(rings['24h'], spec('24h'), now, capacity, this.apiPrices),
+    };
     const models: Record<string, ModelGauges> = {};
     const kvCount: Record<string, number> = {};
     for (const t of this.targets) {
@@ -257,6 +274,7 @@ export class Exporter {
       nvidiaSmiRestarts: this.nvidiaSmi?.restarts() ?? 0,
       vllmRestarts,
       inputs,
+      history,
     };
     this.latestSnapshot = snapshot;
     for (const listener of this.listeners) {

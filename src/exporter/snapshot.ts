@@ -1,4 +1,5 @@
 import type { WindowFigures } from '../accounting/cost-model.js';
+import type { HistoryPoint } from '../accounting/history.js';
 import type { Totals } from '../accounting/ledger-state.js';
 import type { WindowName } from '../accounting/ring.js';
 import type { ApiPrice } from '../pricing/api-price.js';
@@ -45,4 +46,6 @@ export interface Snapshot {
   readonly nvidiaSmiRestarts: number;
   readonly vllmRestarts: Readonly<Record<string, number>>;
   readonly inputs: CostInputs;
+  /** Recent history for charts: the last hour by minute and the last day by 10 minutes. */
+  readonly history: { readonly hour: readonly HistoryPoint[]; readonly day: readonly HistoryPoint[] };
 }

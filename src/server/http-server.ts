@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { ExporterMetrics } from '../exposition/exporter-metrics.js';
 import type { Snapshot } from '../exporter/snapshot.js';
 import { parseListenAddress } from './listen-address.js';
-import { renderStatusPage } from './status-page.js';
+import { renderStatusPage, statusPageAssets } from './status-page.js';
 
 export interface HttpServerOptions {
   readonly listenAddress: string;
@@ -55,6 +55,7 @@ export function createApp(options: Omit<HttpServerOptions, 'listenAddress' | 'lo
     if (!s) res.status(503).json({ error: 'first poll cycle still running' });
     else res.json(s);
   });
+  app.use('/assets', statusPageAssets());
   app.get('/', (_req, res) => {
     res.type('html').send(renderStatusPage(options.latest(), options.telemetryPath));
   });

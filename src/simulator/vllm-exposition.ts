@@ -98,10 +98,14 @@ function loadTemplate(): TemplateFamily[] {
 
 const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 
-/** Renders `/metrics` as the newest vLLM prints it (text format 0.0.4) for the given state. */
-export function renderVllmMetrics(state: SimVllmMetrics): string {
+/**
+ * Renders `/metrics` as the newest vLLM prints it (text format 0.0.4) for the given state.
+ * `keep` drops families none of whose samples it keeps (a fast path for in-process feeding).
+ */
+export function renderVllmMetrics(state: SimVllmMetrics, keep?: (sampleName: string) => boolean): string {
   const out: string[] = [];
   for (const family of loadTemplate()) {
+    if (keep && ![...family.shared, ...family.perModel].some((l) => keep(l.sample!.name))) continue;
     out.push(...family.head);
     for (const line of family.shared) {
       const { name, labelText } = line.sample!;
@@ -131,14 +135,15 @@ function valueFor(name: string, labels: Record<string, string>, m: SimModelMetri
       return labels['reason'] === 'capacity' ? m.waiting : 0;
     case 'vllm:kv_cache_usage_perc':
       return m.kvCacheUsage;
+    // counters are whole tokens in vLLM; the simulator may hold fractions of a decode step
     case 'vllm:prompt_tokens_total':
-      return m.promptTokens;
+      return Math.floor(m.promptTokens);
     case 'vllm:prompt_tokens_by_source_total':
-      return labels['source'] === 'local_compute' ? m.promptTokens : 0;
+      return labels['source'] === 'local_compute' ? Math.floor(m.promptTokens) : 0;
     case 'vllm:prompt_tokens_cached_total':
       return 0;
     case 'vllm:generation_tokens_total':
-      return m.generationTokens;
+      return Math.floor(m.generationTokens);
     case 'vllm:request_success_total':
       return m.requests[labels['finished_reason'] ?? ''] ?? 0;
     case 'vllm:num_preemptions_total':

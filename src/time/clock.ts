@@ -7,11 +7,15 @@ export interface Clock {
   now(): number;
   /**
    * Calls `fn` every `intervalMs` of this clock's time until the returned function is called.
-   * A scaled clock (demo `--speed`) fires proportionally faster in real time.
+   * A scaled clock (demo `--speed`) fires proportionally faster in real time; the simulator's
+   * clock awaits a returned promise before time moves on.
    */
-  every(intervalMs: number, fn: () => void): () => void;
+  every(intervalMs: number, fn: () => void | Promise<void>): () => void;
   /** Resolves after `ms` of this clock's time. */
   sleep(ms: number): Promise<void>;
+  /** Clock ms per real ms (the demo's --speed); undefined = real time. Child processes that
+   *  run on real time (nvidia-smi -lms) are paced with it. */
+  readonly speed?: number;
 }
 
 /** The wall clock. */
@@ -36,6 +40,7 @@ export function scaledClock(startMs: number, speed: number, real: () => number =
   if (!(speed > 0)) throw new RangeError(`speed must be > 0, got ${speed}`);
   const realStart = real();
   return {
+    speed,
     now: () => startMs + (real() - realStart) * speed,
     every(intervalMs, fn) {
       const timer = setInterval(fn, Math.max(1, intervalMs / speed));

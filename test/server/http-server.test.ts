@@ -101,5 +101,6 @@ function minimalSnapshot(): Snapshot {
     nvidiaSmiRestarts: 0,
     vllmRestarts: {},
     inputs: { opsHourlyCostUsd: 0, apiPrices: [], compareTo: 'x', breakEvenThresholdRatio: 0.6, ttftTargetSeconds: 1 },
+    history: { hour: [], day: [] },
   };
 }

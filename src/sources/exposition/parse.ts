@@ -1,10 +1,11 @@
 /**
  * Hot-path parser for the Prometheus text exposition format 0.0.4 and OpenMetrics 1.0 text.
  *
- * Pure (no I/O) and single pass: lines are found with `indexOf('\n')`, tokens with `charCodeAt`;
- * there is no regular expression and no `split` of the body. Numbers go through a Clinger fast path
- * (exact for <= 15 significant digits and a decimal exponent within +-22) and otherwise `Number()` on
- * the already-validated token, so every value is correctly rounded.
+ * Pure (no I/O) and single pass: lines are found with `indexOf('\n')`, tokens with `charCodeAt` and
+ * native `indexOf`/`slice`; there is no regular expression and no `split` of the body. Numbers go
+ * through a Clinger fast path (an integer mantissa below 2^53 times or divided by an exact power of ten
+ * up to 1e22: one correctly rounded operation) and otherwise `Number()` on the already-validated
+ * token, so every value is correctly rounded.
  *
  * Decisions (all deliberate, the tests pin them):
  * - **OpenMetrics detection.** A body is OpenMetrics when its last non-blank line is `# EOF`. That is
@@ -18,8 +19,9 @@
  *   (this includes `# UNIT`). A HELP or TYPE line with a bad name, or a TYPE with an unknown type,
  *   throws, as Prometheus does. A second HELP/TYPE for the same name overwrites the first.
  * - **Escapes.** Label values: `\\` -> `\`, `\"` -> `"`, `\n` -> newline; any other escape (e.g. `\t`)
- *   is kept verbatim as backslash + char, as Prometheus does. HELP: `\\` and `\n`, plus `\"` in
- *   OpenMetrics only (in text 0.0.4 `\"` is not an escape in HELP and is kept as written).
+ *   is kept verbatim as backslash + char, as the Prometheus server's scrape parser does (Go expfmt would
+ *   reject it). HELP: `\\` and `\n`, plus `\"` in OpenMetrics only (in text 0.0.4 `\"` is not an
+ *   escape in HELP and is kept as written).
  * - **Tolerated layout.** CRLF (`\r` before `\n` is stripped), a leading BOM, leading blanks on a
  *   line, blank/whitespace-only lines, spaces/tabs around every token, a trailing comma in a label
  *   set, `{}`, no blank between `}` and the value. Exemplars (` # {...} v [ts]`) are validated and
@@ -91,6 +93,8 @@ for (let c = 0; c < 128; c++) {
   CH[c] = bits;
 }
 
+/** 2^53: integers below it are exact doubles (and so are all partial sums on the way to them). */
+const MAX_EXACT = 9007199254740992;
 // Exact powers of ten (all representable exactly as doubles).
 const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 
@@ -137,6 +141,8 @@ class Parser {
   /** Label names of the last decoded label set (`lnCount` of them). */
   private lnCount = 0;
   private readonly lnName: string[] = [];
+  /** Name of the last HELP/TYPE line ('\n' matches no text before a line end). */
+  private lastFamily = '\n';
 
   constructor(text: string) {
     this.s = text;
@@ -277,13 +283,26 @@ class Parser {
     if (c !== SPACE && c !== TAB) return false; // "# HELPFUL": plain comment
     while (c === SPACE || c === TAB) c = ++i < end ? s.charCodeAt(i) : -1;
 
-    const what = kind === 1 ? 'HELP' : 'TYPE';
+    // The name usually repeats the previous HELP/TYPE line's (HELP then TYPE of one family): reuse
+    // that validated string (its hash is cached too, which the Map inserts use).
     const ns = i;
-    if (c < 0 || c >= 128 || (CH[c]! & NAME_START) === 0) throw this.err(`invalid metric name in ${what}`);
-    c = ++i < end ? s.charCodeAt(i) : -1;
-    while (c >= 0 && c < 128 && (CH[c]! & NAME_CONT) !== 0) c = ++i < end ? s.charCodeAt(i) : -1;
-    if (c !== -1 && c !== SPACE && c !== TAB) throw this.err(`invalid metric name in ${what}`);
-    const name = s.slice(ns, i);
+    const prev = this.lastFamily;
+    const pl = prev.length;
+    let name: string;
+    const after = ns + pl < end ? s.charCodeAt(ns + pl) : -1;
+    if ((after === SPACE || after === TAB || after === -1) && ns + pl <= end && s.slice(ns, ns + pl) === prev) {
+      name = prev;
+      i = ns + pl;
+      c = after;
+    } else {
+      const what = kind === 1 ? 'HELP' : 'TYPE';
+      if (c < 0 || c >= 128 || (CH[c]! & NAME_START) === 0) throw this.err(`invalid metric name in ${what}`);
+      c = ++i < end ? s.charCodeAt(i) : -1;
+      while (c >= 0 && c < 128 && (CH[c]! & NAME_CONT) !== 0) c = ++i < end ? s.charCodeAt(i) : -1;
+      if (c !== -1 && c !== SPACE && c !== TAB) throw this.err(`invalid metric name in ${what}`);
+      name = s.slice(ns, i);
+      this.lastFamily = name;
+    }
     while (c === SPACE || c === TAB) c = ++i < end ? s.charCodeAt(i) : -1;
 
     if (kind === 1) {
@@ -523,7 +542,7 @@ class Parser {
       let frac = 0;
       let slow = false;
       while (c >= 48 && c <= 57) {
-        if (sig < 15) {
+        if (sig < 16) {
           mant = mant * 10 + (c - 48);
           if (mant !== 0) sig++;
         } else slow = true;
@@ -533,7 +552,7 @@ class Parser {
       if (c === DOT) {
         c = ++i < end ? s.charCodeAt(i) : -1;
         while (c >= 48 && c <= 57) {
-          if (sig < 15) {
+          if (sig < 16) {
             mant = mant * 10 + (c - 48);
             if (mant !== 0) sig++;
             frac++;
@@ -562,7 +581,7 @@ class Parser {
       }
       if (c !== -1 && c !== SPACE && c !== TAB) throw this.err(reason);
       const e = exp - frac;
-      if (slow || e > 22 || e < -22) v = Number(s.slice(start, i));
+      if (slow || mant >= MAX_EXACT || e > 22 || e < -22) v = Number(s.slice(start, i));
       else if (e === 0) v = mant;
       else if (e > 0) v = mant * POW10[e]!;
       else v = mant / POW10[-e]!;

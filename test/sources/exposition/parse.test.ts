@@ -127,7 +127,8 @@ describe('parseExposition on the engine fixtures', () => {
   it('vllm/v0.10-v1-engine.prom: e+010 exponent with a leading zero, deprecated HELP text verbatim', () => {
     const p = parseExposition(fixture('vllm/v0.10-v1-engine.prom'));
     expect(p.samples).toHaveLength(378);
-    expect(find(p, 'process_virtual_memory_bytes').value).toBe(12251961434112);
+    // 1.2251961434112e+010 = 12251961434.112 (synthetic, not a whole number of bytes)
+    expect(find(p, 'process_virtual_memory_bytes').value).toBe(12251961434.112);
     expect(find(p, 'process_start_time_seconds').value).toBe(1755349210.37);
     expect(p.help.get('vllm:gpu_cache_usage_perc')).toBe(
       'GPU KV-cache usage. 1 means 100 percent usage.DEPRECATED: Use vllm:kv_cache_usage_perc instead.',
@@ -212,8 +213,14 @@ describe('parseExposition on the engine fixtures', () => {
     let compared = 0;
     for (const file of FIXTURE_FILES) {
       const text = fixture(file);
+      const parsed = parseExposition(text);
       const ours = new Map<string, number>();
-      for (const s of parseExposition(text).samples) ours.set(labelKey(s.name, s.labels), s.value);
+      let ourCounterGauge = 0;
+      for (const s of parsed.samples) {
+        ours.set(labelKey(s.name, s.labels), s.value);
+        const t = parsed.types.get(s.name);
+        if (t === 'counter' || t === 'gauge') ourCounterGauge++;
+      }
       let inFile = 0;
       for (const fam of peerParse(text)) {
         if (fam.type !== 'COUNTER' && fam.type !== 'GAUGE') continue;
@@ -224,11 +231,12 @@ describe('parseExposition on the engine fixtures', () => {
           inFile++;
         }
       }
-      // The peer found at least as many counter/gauge series as there are such TYPE lines with samples.
+      // Every counter/gauge sample of ours was compared, none left out.
+      expect(inFile, file).toBe(ourCounterGauge);
       expect(inFile, file).toBeGreaterThan(5);
       compared += inFile;
     }
-    expect(compared).toBeGreaterThan(400);
+    expect(compared).toBeGreaterThan(200);
   });
 
   it('a fixture cut anywhere but after a newline is reported as truncated', () => {
@@ -340,7 +348,7 @@ const CASES: Case[] = [
       '',
     ].join('\n'),
     samples: [
-      7, 2090037, 12251961434112, -1, 1e-5, 0.00015000000000000001, 1418350, 4192, 0.5, 5, 3, 1000, -0,
+      7, 2090037, 12251961434.112, -1, 1e-5, 0.00015000000000000001, 1418350, 4192, 0.5, 5, 3, 1000, -0,
       1.7976931348623157e308, 5e-324, Infinity, 1.2345678901234568e29, NaN, NaN, Infinity, -Infinity, Infinity,
       Infinity, Infinity, -Infinity,
     ].map((value) => ({ name: 'a', labels: {}, value })),

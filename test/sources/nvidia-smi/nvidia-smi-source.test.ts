@@ -161,7 +161,10 @@ describe('NvidiaSmiSource against the test double', () => {
     expect(health.up).toBe(true);
     expect(health).not.toHaveProperty('lastError');
     expect(health.lastSuccessMs).toBeGreaterThanOrEqual(h.readings[5]?.atMs ?? Infinity);
-    expect(health.lastDurationSeconds).toBeGreaterThanOrEqual(0.03);
+    // lastDurationSeconds: the gap between the last two rows of the same GPU index.
+    const last = h.readings.at(-1);
+    const previous = h.readings.slice(0, -1).reverse().find((r) => r.reading.index === last?.reading.index);
+    expect(health.lastDurationSeconds).toBe(((last?.atMs ?? NaN) - (previous?.atMs ?? NaN)) / 1000);
     expect(health.lastDurationSeconds).toBeLessThan(1);
     expect(h.source.fields()).toBe(RECOMMENDED_FIELDS);
     expect(h.source.restarts()).toBe(0);

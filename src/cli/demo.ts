@@ -1,0 +1,85 @@
+import type { Config } from '../config/config.js';
+import { ConfigError } from '../config/config-error.js';
+import { parseDuration } from '../config/duration.js';
+import { flagsFromCommander } from '../config/flags.js';
+import { loadConfig } from '../config/load-config.js';
+import { DEFAULT_DEMO, DemoHost } from '../simulator/demo-host.js';
+import { createLogger } from './logger.js';
+import { serve, type RunningExporter } from './serve.js';
+
+/** The demo's own options (besides every serve flag). */
+export const DEMO_OPTIONS = [
+  ['--speed <factor>', 'simulated seconds per real second once live (600 = a week in 17 minutes)', '1'],
+  ['--warmup <duration>', 'simulated history replayed at full speed before going live, e.g. 7d, 24h, 0s', '7d'],
+  ['--gpus <n>', 'simulated GPUs (tensor parallel, one vLLM)', '1'],
+  ['--models <names>', 'comma-separated model names served by the simulated vLLM', DEFAULT_DEMO.models.join(',')],
+  ['--peak-to-trough <ratio>', 'busiest over quietest weekday hour of the simulated traffic', String(DEFAULT_DEMO.peakToTrough)],
+  ['--seed <n>', 'seed of the simulated traffic (same seed, same week)', String(DEFAULT_DEMO.seed)],
+] as const;
+
+function positive(key: string, text: string, integer = false): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new ConfigError(`demo.${key}`, `expected a ${integer ? 'whole ' : ''}number greater than 0, got "${text}"`);
+  }
+  return n;
+}
+
+/**
+ * `demo`: a simulated GPU host (one A100 at $3.20/h serving a business week of traffic) wired to
+ * the real exporter, so a newcomer sees every number without a GPU or vLLM.
+ */
+export async function runDemo(opts: Record<string, unknown>): Promise<{ running: RunningExporter; host: DemoHost }> {
+  const text = (k: string) => String(opts[k]);
+  let warmupMs: number;
+  try {
+    warmupMs = parseDuration(text('warmup'));
+  } catch {
+    throw new ConfigError('demo.warmup', `expected a duration like 7d, 24h or 0s, got "${text('warmup')}"`);
+  }
+  const host = new DemoHost({
+    ...DEFAULT_DEMO,
+    liveStartMs: Math.floor(Date.now() / 5000) * 5000,
+    speed: positive('speed', text('speed')),
+    warmupMs,
+    gpus: positive('gpus', text('gpus'), true),
+    models: text('models').split(',').map((m) => m.trim()).filter(Boolean),
+    peakToTrough: positive('peak_to_trough', text('peakToTrough')),
+    seed: positive('seed', text('seed'), true),
+  });
+  await host.start();
+  let config: Config;
+  try {
+    const user = flagsFromCommander(opts);
+    const file = typeof user['config'] === 'string' ? user['config'] : undefined;
+    config = loadConfig({ file, env: process.env, flags: { 'web.listen-address': '127.0.0.1:9787', ...host.exporterFlags(), ...user } });
+  } catch (error) {
+    await host.stop();
+    throw error;
+  }
+  Object.assign(process.env, host.childEnv());
+  const logger = createLogger(config.log.level, config.log.format);
+  let warmupRealMs = 0;
+  const running = await serve({
+    config,
+    clock: host.sim.clock,
+    logger,
+    beforeStart: async (exporter) => {
+      warmupRealMs = await host.warmUp(exporter);
+    },
+  });
+  host.runLive();
+  const base = `http://${config.web.listen_address.startsWith(':') ? '127.0.0.1' : config.web.listen_address.replace(/:\d+$/, '')}:${running.port}`;
+  process.stdout.write(
+    [
+      `llm-cost-exporter demo: a simulated GPU host (${host.options.gpus} x A100 at $${host.options.gpuHourlyCostUsd}/h, ${host.capacityTokensPerSecond} tok/s at full load)`,
+      `  serving a business week of traffic; ${Math.round(warmupMs / 3_600_000)} h of history replayed in ${(warmupRealMs / 1000).toFixed(1)} s, now live at ${host.options.speed}x`,
+      `  status page   ${base}/`,
+      `  metrics       ${base}${config.web.telemetry_path}`,
+      `  vLLM double   ${host.vllm.url}`,
+      `  ground truth  ${host.vllm.url.replace(/\/metrics$/, '/truth')}`,
+      '',
+    ].join('\n'),
+  );
+  return { running, host };
+}
