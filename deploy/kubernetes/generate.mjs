@@ -45,7 +45,7 @@ function readSource(path) {
  * The PrometheusRule manifest: the groups of every rule file, in file order. The groups are
  * moved over as YAML nodes, so the comments that explain each rule come along.
  */
-export function prometheusRule() {
+function prometheusRule() {
   const groups = [];
   for (const path of RULE_FILES) {
     const source = parseDocument(readSource(path));
@@ -69,13 +69,17 @@ export function prometheusRule() {
 }
 
 /** DNS-1123 name for a dashboard's ConfigMap. */
-export function configMapName(stem) {
-  const slug = stem.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+function configMapName(stem) {
+  const slug = stem
+    .toLowerCase()
+    .replace(/^llm-cost-/, '')
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return `llm-cost-dashboard-${slug}`.slice(0, 253);
 }
 
 /** One ConfigMap per dashboards/*.json, as a multi-document YAML file. */
-export function dashboardConfigMaps() {
+function dashboardConfigMaps() {
   const dir = join(ROOT, DASHBOARD_DIR);
   const files = existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith('.json')).sort() : [];
   if (files.length === 0) throw new SourceError(`${DASHBOARD_DIR}/*.json: no dashboard found (the generator's input)`);
@@ -94,6 +98,8 @@ export function dashboardConfigMaps() {
       metadata: {
         name: configMapName(basename(file, '.json')),
         labels: { ...COMMON_LABELS, grafana_dashboard: '1' },
+        // Read by Grafana's sidecar when its folderAnnotation is set to grafana_folder.
+        annotations: { grafana_folder: 'LLM cost' },
       },
       data: { [file]: text },
     };
@@ -137,4 +143,4 @@ function main(argv) {
   return broken > 0 ? 2 : stale > 0 ? 1 : 0;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) process.exitCode = main(process.argv.slice(2));
+process.exitCode = main(process.argv.slice(2));

@@ -64,6 +64,8 @@ export async function runDemo(opts: Record<string, unknown>): Promise<{ running:
     config,
     clock: host.sim.clock,
     logger,
+    // simulated time must never end up in the state a real `serve` would restore
+    persist: false,
     beforeStart: async (exporter) => {
       warmupRealMs = await host.warmUp(exporter);
     },

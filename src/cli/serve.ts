@@ -1,9 +1,10 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import { Exporter, type ExporterState } from '../exporter/exporter.js';
+import { Exporter } from '../exporter/exporter.js';
 import { ExporterMetrics } from '../exposition/exporter-metrics.js';
 import { startHttpServer } from '../server/http-server.js';
+import { Persistence } from '../storage/persistence.js';
 import type { Clock } from '../time/clock.js';
 import { VERSION } from './version.js';
 
@@ -17,14 +18,23 @@ export interface ServeOptions {
   readonly config: Config;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly restored?: ExporterState;
   /** Runs after the HTTP server is up and before the exporter starts (the demo's warm-up). */
   readonly beforeStart?: (exporter: Exporter) => Promise<void>;
+  /** False: keep nothing across restarts (the demo). */
+  readonly persist?: boolean;
 }
 
 /** `serve`: the exporter, its metrics and its HTTP server, wired together and started. */
-export async function serve({ config, clock, logger, restored, beforeStart }: ServeOptions): Promise<RunningExporter> {
-  const exporter = new Exporter({ config, clock, logger, ...(restored && { restored }) });
+export async function serve({ config, clock, logger, beforeStart, persist = true }: ServeOptions): Promise<RunningExporter> {
+  const persistence = persist ? new Persistence(config.storage.path, config.storage.save_interval, logger) : undefined;
+  const restored = persistence?.restore();
+  const exporter = new Exporter({
+    config,
+    clock,
+    logger,
+    ...(restored && { restored }),
+    ...(persistence && { storageStatus: () => persistence.status }),
+  });
   const metrics = new ExporterMetrics(VERSION);
   exporter.onSnapshot((snapshot) => {
     metrics.publish(snapshot).catch((error: unknown) => logger.error({ err: error }, 'rendering /metrics failed; serving the previous rendering'));
@@ -39,11 +49,13 @@ export async function serve({ config, clock, logger, restored, beforeStart }: Se
   });
   await beforeStart?.(exporter);
   exporter.start();
+  persistence?.start(() => exporter.state());
   return {
     exporter,
     port,
     async stop() {
       await exporter.stop();
+      persistence?.stop(exporter.state());
       await closeServer(server);
     },
   };

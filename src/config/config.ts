@@ -59,6 +59,8 @@ export interface Config {
   };
   readonly storage: {
     readonly path: string;
+    /** ms between saves of the state (also saved on shutdown). */
+    readonly save_interval: number;
   };
   readonly web: {
     /** `host:port` or `:port`. */

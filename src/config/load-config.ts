@@ -230,7 +230,7 @@ function resolve(settings: ReadonlyMap<string, Setting>): Config {
     api_prices: { ...(priceFile === undefined ? {} : { file: priceFile }), models: inline, compare, table },
     compare_to: compareTo,
     alert: { break_even_utilization: get('alert.break_even_utilization'), ttft_seconds: get('alert.ttft_seconds') },
-    storage: { path: get('storage.path') },
+    storage: { path: get('storage.path'), save_interval: get('storage.save_interval') },
     web: {
       listen_address: get('web.listen_address'),
       telemetry_path: get('web.telemetry_path'),

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { windowFigures, type WindowFigures } from '../accounting/cost-model.js';
 import { ringHistory } from '../accounting/history.js';
-import { Ledger, type Rates } from '../accounting/ledger.js';
+import { Ledger, type Rates, type TrafficDelta } from '../accounting/ledger.js';
 import type { LedgerState } from '../accounting/ledger-state.js';
 import { peakToTroughRatio } from '../accounting/peak-to-trough.js';
 import { WINDOWS, type WindowName } from '../accounting/ring.js';
@@ -10,9 +10,10 @@ import type { ApiPrice } from '../pricing/api-price.js';
 import { bundledPriceProvenance } from '../pricing/price-table.js';
 import { NvidiaSmiSource } from '../sources/nvidia-smi/nvidia-smi-source.js';
 import type { GpuReading } from '../sources/nvidia-smi/parse-gpu-row.js';
-import { CounterTracker, type TrackerState } from '../sources/vllm/counter-tracker.js';
+import { addDelta, CounterTracker, emptyDelta, type Continuity, type TrackerState } from '../sources/vllm/counter-tracker.js';
 import type { ModelGauges } from '../sources/vllm/vllm-reading.js';
 import { VllmSource, type VllmPoll } from '../sources/vllm/vllm-source.js';
+import type { StorageStatus } from '../storage/persistence.js';
 import type { Clock } from '../time/clock.js';
 import type { CostInputs, GpuView, Snapshot } from './snapshot.js';
 
@@ -23,6 +24,8 @@ export interface ExporterState {
   readonly ledger: LedgerState;
   /** By target URL. */
   readonly trackers: Record<string, TrackerState>;
+  /** Time of each target's last successful poll, by URL (tokens are spread from there). */
+  readonly lastSuccessMs?: Record<string, number>;
 }
 
 export interface ExporterOptions {
@@ -30,12 +33,22 @@ export interface ExporterOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly restored?: ExporterState;
+  /** Persistence figures for the snapshot (the storage layer owns them). */
+  readonly storageStatus?: () => StorageStatus;
+}
+
+/** The downtime before this process started, while its accounting is being decided. */
+interface PendingGap {
+  readonly fromMs: number;
+  readonly deadlineMs: number;
+  /** What each target answered since the restart: summed increases, time of the last answer. */
+  readonly answered: Map<Target, { delta: TrafficDelta; atMs: number; continuity: Continuity[] }>;
 }
 
 interface Target {
   readonly url: string;
   readonly source: VllmSource;
-  readonly tracker: CounterTracker;
+  tracker: CounterTracker;
   lastSuccessMs?: number;
   models: Record<string, ModelGauges>;
   restarts: number;
@@ -58,6 +71,8 @@ export class Exporter {
   private cycleRunning: Promise<void> | undefined;
   private stopTimer: (() => void) | undefined;
   private warnedUnknownRate = false;
+  /** Set after a restore until every target has answered (or a deadline): see resumeAfterGap. */
+  private pendingGap: PendingGap | undefined;
 
   constructor(private readonly options: ExporterOptions) {
     const { config, clock, logger, restored } = options;
@@ -68,13 +83,28 @@ export class Exporter {
       { apiPrices: this.apiPrices, maxGpuSampleGapMs: Math.max(2 * config.nvidia_smi.interval, 2000) },
       restored?.ledger,
     );
-    this.targets = config.vllm.targets.map((url) => ({
-      url,
-      source: new VllmSource({ url, timeoutMs: config.vllm.timeout, clock, logger }),
-      tracker: new CounterTracker(restored?.trackers[url]),
-      models: {},
-      restarts: 0,
-    }));
+    this.targets = config.vllm.targets.map((url) => {
+      const lastSuccessMs = restored?.lastSuccessMs?.[url];
+      return {
+        url,
+        source: new VllmSource({ url, timeoutMs: config.vllm.timeout, clock, logger }),
+        tracker: new CounterTracker(restored?.trackers[url]),
+        ...(lastSuccessMs !== undefined && { lastSuccessMs }),
+        models: {},
+        restarts: 0,
+      };
+    });
+    const gapFrom = restored?.ledger.lastTickMs;
+    if (gapFrom !== undefined) {
+      // a vLLM slow to answer right after our start must not turn a provable gap into an unobserved one
+      const wait = Math.max(60_000, 12 * config.poll_interval);
+      this.pendingGap = { fromMs: gapFrom, deadlineMs: clock.now() + wait, answered: new Map() };
+    }
+    // GPUs known before the restart stay billed until nvidia-smi reports again
+    for (const [uuid, gpu] of Object.entries(restored?.ledger.totals.gpus ?? {})) {
+      if (config.gpu.indices && !config.gpu.indices.includes(gpu.index)) continue;
+      this.gpus.set(uuid, { uuid, index: gpu.index, ...(gpu.name !== undefined && { name: gpu.name }) });
+    }
     this.nvidiaSmi = config.nvidia_smi.enabled
       ? new NvidiaSmiSource({
           path: config.nvidia_smi.path,
@@ -117,8 +147,12 @@ export class Exporter {
   /** The state to persist: plain data, shared with the running ledger (serialise it at once). */
   state(): ExporterState {
     const trackers: Record<string, TrackerState> = {};
-    for (const t of this.targets) trackers[t.url] = t.tracker.state;
-    return { ledger: this.ledger.state, trackers };
+    const lastSuccessMs: Record<string, number> = {};
+    for (const t of this.targets) {
+      trackers[t.url] = t.tracker.state;
+      if (t.lastSuccessMs !== undefined) lastSuccessMs[t.url] = t.lastSuccessMs;
+    }
+    return { ledger: this.ledger.state, trackers, lastSuccessMs };
   }
 
   /** One poll cycle; overlapping calls wait for the one in flight instead of piling up. */
@@ -144,6 +178,11 @@ export class Exporter {
    * where tests and the golden file feed recorded readings without HTTP.
    */
   completeCycle(polls: readonly VllmPoll[], now: number, publish = true): void {
+    if (this.pendingGap) {
+      this.resumeAfterGap(polls, now, this.pendingGap);
+      if (publish) this.publish(now);
+      return;
+    }
     const last = this.ledger.state.lastTickMs;
     if (last === undefined || now < last) this.ledger.state.lastTickMs = now;
     else {
@@ -157,6 +196,58 @@ export class Exporter {
   /** Publishes a snapshot as of the last recorded tick (after cycles recorded without publishing). */
   publishNow(): void {
     this.publish(this.ledger.state.lastTickMs ?? this.options.clock.now());
+  }
+
+  /**
+   * Cycles after a restart of the exporter. The downtime [fromMs, now) and the tokens served in it
+   * are counted only if every vLLM target proves it did not restart meanwhile (same `_created` /
+   * `process_start_time_seconds`). The decision waits until every target has answered, or until a
+   * deadline; a target that never answered, or any restart, makes the gap unobserved and every
+   * target starts from a fresh baseline, so nothing is invented.
+   */
+  private resumeAfterGap(polls: readonly VllmPoll[], now: number, gap: PendingGap): void {
+    this.targets.forEach((t, i) => {
+      const poll = polls[i]!;
+      if (!poll.ok) {
+        t.models = {};
+        return;
+      }
+      t.models = { ...poll.reading.models };
+      const update = t.tracker.update(poll.reading);
+      const seen = gap.answered.get(t) ?? { delta: emptyDelta(), atMs: poll.atMs, continuity: [] };
+      addDelta(seen.delta, update.delta);
+      seen.atMs = poll.atMs;
+      seen.continuity.push(update.continuity);
+      gap.answered.set(t, seen);
+    });
+    if (gap.answered.size < this.targets.length && now < gap.deadlineMs) return;
+    this.pendingGap = undefined;
+
+    const proven =
+      this.targets.length > 0 &&
+      gap.answered.size === this.targets.length &&
+      [...gap.answered.values()].every((a) => a.continuity.every((c) => c === 'same-process'));
+    if (now > gap.fromMs) {
+      const { rates, known } = this.rates();
+      this.ledger.recordTime(gap.fromMs, now, rates, proven && known);
+    } else {
+      this.ledger.state.lastTickMs = now;
+    }
+    for (const t of this.targets) {
+      const seen = gap.answered.get(t);
+      if (!seen) {
+        t.tracker = new CounterTracker();
+        delete t.lastSuccessMs;
+        continue;
+      }
+      if (seen.continuity.includes('restarted')) t.restarts++;
+      if (proven && t.lastSuccessMs !== undefined) this.ledger.recordTraffic(t.lastSuccessMs, seen.atMs, seen.delta);
+      t.lastSuccessMs = seen.atMs;
+    }
+    this.options.logger.info(
+      { gap_seconds: Math.max(0, (now - gap.fromMs) / 1000), counted: proven },
+      proven ? 'resumed: vLLM did not restart, the downtime and its tokens are counted' : 'resumed: the downtime is recorded as unobserved',
+    );
   }
 
   private recordPoll(target: Target, poll: VllmPoll): void {
@@ -275,6 +366,7 @@ export class Exporter {
       vllmRestarts,
       inputs,
       history,
+      ...(this.options.storageStatus && { storage: { ...this.options.storageStatus() } }),
     };
     this.latestSnapshot = snapshot;
     for (const listener of this.listeners) {

@@ -6,6 +6,7 @@ import type { ApiPrice } from '../pricing/api-price.js';
 import type { GpuReading } from '../sources/nvidia-smi/parse-gpu-row.js';
 import type { ModelGauges } from '../sources/vllm/vllm-reading.js';
 import type { SourceHealth } from '../sources/source-health.js';
+import type { StorageStatus } from '../storage/persistence.js';
 
 /** One GPU as the exporter knows it: identity, billing, and its last nvidia-smi row. */
 export interface GpuView {
@@ -48,4 +49,6 @@ export interface Snapshot {
   readonly inputs: CostInputs;
   /** Recent history for charts: the last hour by minute and the last day by 10 minutes. */
   readonly history: { readonly hour: readonly HistoryPoint[]; readonly day: readonly HistoryPoint[] };
+  /** Persistence figures; absent when nothing is persisted (tests, golden file). */
+  readonly storage?: StorageStatus;
 }

@@ -23,28 +23,35 @@ export interface SeriesWriter {
 export class ExporterMetrics {
   private readonly text = new Registry<PrometheusContentType>();
   private readonly openMetrics = new Registry<OpenMetricsContentType>();
-  private readonly metrics = new Map<string, Gauge | Counter>();
+  // one set of metric objects per registry: prom-client's OpenMetrics rendering renames counters
+  // in place (drops `_total`), so sharing them would corrupt the text rendering
+  private readonly metrics = new Map<string, (Gauge | Counter)[]>();
   private renderedText: Rendered | undefined;
   private renderedOpenMetrics: Rendered | undefined;
 
   constructor(private readonly version: string) {
     this.openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
-    const registers = [this.text, this.openMetrics] as Registry[];
     for (const def of CATALOGUE) {
-      const options = { name: def.name, help: def.help, labelNames: [...def.labels], registers };
-      this.metrics.set(def.name, def.type === 'counter' ? new Counter(options) : new Gauge(options));
+      this.metrics.set(
+        def.name,
+        [this.text, this.openMetrics].map((registry) => {
+          const options = { name: def.name, help: def.help, labelNames: [...def.labels], registers: [registry as Registry] };
+          return def.type === 'counter' ? new Counter(options) : new Gauge(options);
+        }),
+      );
     }
   }
 
   /** Replaces every series with the snapshot's values, then serialises both formats. */
   async publish(snapshot: Snapshot): Promise<void> {
-    for (const metric of this.metrics.values()) metric.reset();
+    for (const pair of this.metrics.values()) for (const metric of pair) metric.reset();
     const writer: SeriesWriter = {
       set: (name, labels, value) => {
         if (value === undefined || !Number.isFinite(value)) return; // undefined is absent, never NaN
-        const metric = this.metrics.get(name)!;
-        if (metric instanceof Counter) metric.inc(labels, Math.max(0, value));
-        else metric.set(labels, value);
+        for (const metric of this.metrics.get(name)!) {
+          if (metric instanceof Counter) metric.inc(labels, Math.max(0, value));
+          else metric.set(labels, value);
+        }
       },
     };
     writer.set('llm_cost_build_info', { version: this.version, node_version: process.version }, 1);

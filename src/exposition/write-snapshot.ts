@@ -109,4 +109,9 @@ export function writeSnapshot(s: Snapshot, out: SeriesWriter): void {
   out.set('llm_cost_nvidia_smi_restarts_total', {}, s.nvidiaSmiRestarts);
   for (const [target, n] of Object.entries(s.vllmRestarts)) out.set('llm_cost_vllm_restarts_total', { target }, n);
   out.set('llm_cost_last_update_timestamp_seconds', {}, s.atMs / 1000);
+  if (s.storage) {
+    out.set('llm_cost_state_last_save_timestamp_seconds', {}, seconds(s.storage.lastSaveMs));
+    out.set('llm_cost_state_save_errors_total', {}, s.storage.saveErrors);
+    out.set('llm_cost_state_corrupt_total', {}, s.storage.corruptLoads);
+  }
 }

@@ -27,7 +27,7 @@ export function renderStatusPage(s: Snapshot | undefined, telemetryPath: string)
 <link rel="stylesheet" href="${assetHref('uPlot.min.css')}"><link rel="stylesheet" href="${assetHref('status.css')}">
 </head><body>
 <header class="top"><div><h1>llm-cost-exporter</h1><p class="sub">What a self-hosted token really costs on this host, next to the API price for the same traffic.</p></div>
-<div class="controls"><span id="conn" class="conn" role="status" aria-live="polite">Live updates need JavaScript; reload to refresh.</span>
+<div class="controls"><span id="conn" class="conn">Live updates need JavaScript; reload to refresh.</span>
 <button id="pause" type="button" hidden>Pause</button><button id="refresh" type="button" hidden>Refresh now</button></div></header>
 <main>
 ${s ? renderBody(s, telemetryPath) : renderWaiting(telemetryPath)}
@@ -64,10 +64,12 @@ function footer(telemetryPath: string): string {
 
 const WINDOW_WORDS: Record<WindowName, string> = { '5m': 'the last 5 minutes', '1h': 'the last hour', '24h': 'the last 24 hours', '7d': 'the last 7 days' };
 
-/** The window the headline speaks about: the last hour, or the last 5 minutes while the hour has no tokens. */
-function headlineWindow(s: Snapshot): WindowName {
-  if (s.windows['1h'].usdPerMillionTokens || !s.windows['5m'].usdPerMillionTokens) return '1h';
-  return '5m';
+/**
+ * The window the headline speaks about: the last hour (it holds the last 5 minutes, so it has
+ * tokens whenever any shorter window does, and it is steadier).
+ */
+function headlineWindow(_s: Snapshot): WindowName {
+  return '1h';
 }
 
 function pageTitle(s: Snapshot): string {
@@ -293,17 +295,21 @@ ${body}</table></div></section>`;
 // ---------------------------------------------------------------------------------------------
 // Charts: the data only; status.js draws them.
 
-const bucketMs = (w: WindowName): number => WINDOWS.find((x) => x.name === w)!.bucketMs;
-
 /** Four significant digits are plenty for a chart and keep the page small; gaps stay null. */
 const r3 = (v: number | undefined): number | null => (v === undefined || !Number.isFinite(v) ? null : Number(v.toPrecision(3)));
 
-/** Columns of one chart range. Times: `t0` (Unix seconds) plus each bucket's offset in `step` seconds. */
-function series(points: readonly HistoryPoint[], stepMs: number, ids: readonly string[], ops: boolean) {
+/**
+ * Columns of one chart range. Times: `t0` (Unix seconds) plus each bucket's offset in `step`
+ * seconds; the chart spans `span` seconds up to the snapshot's time.
+ */
+function series(points: readonly HistoryPoint[], w: WindowName, ids: readonly string[], ops: boolean) {
+  const spec = WINDOWS.find((x) => x.name === w)!;
+  const stepMs = spec.bucketMs;
   const t0 = points[0]?.atMs ?? 0;
   return {
     t0: Math.round(t0 / 1000),
     step: stepMs / 1000,
+    span: spec.durationMs / 1000,
     t: points.map((p) => Math.round((p.atMs - t0) / stepMs)),
     prompt: points.map((p) => r3(p.promptTokensPerSecond)),
     gen: points.map((p) => r3(p.generationTokensPerSecond)),
@@ -324,8 +330,9 @@ function renderCharts(s: Snapshot): string {
     ref: s.inputs.compareTo,
     threshold: s.inputs.breakEvenThresholdRatio,
     breakEven: r3(s.windows[w].api[s.inputs.compareTo]?.breakEvenUtilization?.compute),
-    hour: series(s.history.hour, bucketMs('1h'), ids, ops),
-    day: series(s.history.day, bucketMs('24h'), ids, ops),
+    at: Math.round(s.atMs / 1000),
+    hour: series(s.history.hour, '1h', ids, ops),
+    day: series(s.history.day, '24h', ids, ops),
   };
   return chartSection(jsonForScript(data));
 }

@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -18,7 +21,9 @@ export interface CliProcess {
  * the port it bound. Rejects with its stderr if it exits first.
  */
 export function startCli(args: string[], env: Record<string, string> = {}): Promise<CliProcess> {
-  const child = spawn(process.execPath, [CLI, ...args, '--web.listen-address', '127.0.0.1:0'], {
+  // each process gets its own state directory unless the test names one (persistence tests)
+  const storage = args.includes('--storage.path') ? [] : ['--storage.path', mkdtempSync(join(tmpdir(), 'llm-cost-test-'))];
+  const child = spawn(process.execPath, [CLI, ...args, ...storage, '--web.listen-address', '127.0.0.1:0'], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

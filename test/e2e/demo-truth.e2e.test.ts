@@ -24,7 +24,7 @@ describe('demo host end to end: exporter windows against the ground truth', () =
     await host.start();
     const config = loadConfig({ env: {}, flags: { ...host.exporterFlags(), 'web.listen-address': '127.0.0.1:0' } });
     Object.assign(process.env, host.childEnv());
-    running = await serve({ config, clock: host.sim.clock, logger: pino({ level: 'silent' }), beforeStart: (e) => host.warmUp(e).then(() => undefined) });
+    running = await serve({ config, clock: host.sim.clock, logger: pino({ level: 'silent' }), persist: false, beforeStart: (e) => host.warmUp(e).then(() => undefined) });
     host.runLive();
     while (host.sim.clock.now() < LIVE_START + LIVE_MS) await new Promise((r) => setTimeout(r, 50));
     host.sim.clock.stop();

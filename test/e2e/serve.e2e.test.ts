@@ -31,7 +31,8 @@ describe('serve end to end: real CLI, HTTP vLLM double, executable nvidia-smi do
       metrics = await res.text();
       const usd = sampleValue(metrics, 'llm_cost_usd_per_million_tokens', { basis: 'compute', window: '5m' });
       const covered = sampleValue(metrics, 'llm_cost_window_covered_seconds', { window: '5m' }) ?? 0;
-      if (usd !== undefined && Math.abs(usd / 2.25 - 1) < 0.02 && covered >= 5) break;
+      // the longer the window, the less the timing jitter of single polls weighs (a loaded CI box)
+      if (usd !== undefined && Math.abs(usd / 2.25 - 1) < 0.015 && covered >= 15) break;
     }
   }, 45_000);
 

@@ -52,3 +52,17 @@ describe('golden /metrics', () => {
     expect(get('llm_cost_gpu_hourly_cost_usd', {})).toBe(25.6);
   });
 });
+
+describe('repeated publishing', () => {
+  it('keeps both renderings intact after many updates (no shared state between formats)', async () => {
+    const { ExporterMetrics } = await import('../../src/exposition/exporter-metrics.js');
+    const { renderGoldenSnapshot } = await import('../support/golden-exporter.js');
+    const snapshot = await renderGoldenSnapshot();
+    const metrics = new ExporterMetrics('0.0.0-golden');
+    for (let i = 0; i < 3; i++) await metrics.publish(snapshot);
+    const text = metrics.current(false)!.body;
+    expect(text).toContain('# TYPE llm_cost_spend_usd_total counter');
+    expect(text).toContain('llm_cost_tokens_total{direction="prompt"}');
+    expect(metrics.current(true)!.body).toContain('# TYPE llm_cost_spend_usd counter');
+  });
+});

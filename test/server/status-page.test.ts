@@ -208,7 +208,7 @@ describe('renderStatusPage', () => {
 
   it('embeds the charts’ history with gaps as null', () => {
     const data = chartData(renderStatusPage(snapshot({ load: 0.2, gpuUtil: 0.2 }), '/metrics')) as {
-      hour: { t0: number; step: number; t: number[]; usd: (number | null)[]; api: (number | null)[][] };
+      hour: { t0: number; step: number; span: number; t: number[]; usd: (number | null)[]; api: (number | null)[][] };
       ids: string[];
       threshold: number;
       breakEven: number;
@@ -216,6 +216,7 @@ describe('renderStatusPage', () => {
     expect(data.ids).toEqual(['claude-3-5-haiku', 'gpt-4o-mini']);
     expect(data.hour.t0).toBe(1_700_000_000);
     expect(data.hour.step).toBe(60);
+    expect(data.hour.span).toBe(3600);
     expect(data.hour.t).toEqual([0, 1]);
     expect(data.hour.usd).toEqual([2.25, null]);
     expect(data.hour.api[0]).toEqual([1.44, null]);

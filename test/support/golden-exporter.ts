@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load-config.js';
 import { Exporter } from '../../src/exporter/exporter.js';
+import type { Snapshot } from '../../src/exporter/snapshot.js';
 import { ExporterMetrics } from '../../src/exposition/exporter-metrics.js';
 import { parseExposition } from '../../src/sources/exposition/parse.js';
 import { RECOMMENDED_FIELDS } from '../../src/sources/nvidia-smi/gpu-fields.js';
@@ -18,6 +19,14 @@ export const GOLDEN_T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
  * golden file.
  */
 export async function renderGoldenMetrics(): Promise<{ text: string; openMetrics: string }> {
+  const metrics = new ExporterMetrics('0.0.0-golden');
+  await metrics.publish(await renderGoldenSnapshot());
+  const normalise = (body: string) => body.replace(/node_version="[^"]*"/, 'node_version="vX"');
+  return { text: normalise(metrics.current(false)!.body), openMetrics: normalise(metrics.current(true)!.body) };
+}
+
+/** The golden exporter's snapshot after its simulated hour. */
+export async function renderGoldenSnapshot(): Promise<Snapshot> {
   const clock = manualClock(GOLDEN_T0);
   const config = loadConfig({
     env: {},
@@ -64,8 +73,5 @@ export async function renderGoldenMetrics(): Promise<{ text: string; openMetrics
     clock.set(t);
     exporter.completeCycle([{ ok: true, atMs: t, reading }], t);
   }
-  const metrics = new ExporterMetrics('0.0.0-golden');
-  await metrics.publish(exporter.latest()!);
-  const normalise = (body: string) => body.replace(/node_version="[^"]*"/, 'node_version="vX"');
-  return { text: normalise(metrics.current(false)!.body), openMetrics: normalise(metrics.current(true)!.body) };
+  return exporter.latest()!;
 }

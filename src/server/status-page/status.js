@@ -10,7 +10,7 @@
   let paused = false;
   let timer = 0;
   let inFlight = null;
-  let range = 'hour';
+  let shown = 'hour';
   let data = readData(document);
   let charts = [];
   let signature = '';
@@ -45,9 +45,13 @@
 
   // ---- refresh: fetch this page again, swap <main>, keep the chart section (and its canvases)
 
-  function selecting() {
+  // Swapping <main> under a reader would drop their selection or focus: wait until they are done.
+  function busy() {
+    const main = document.querySelector('main');
     const sel = window.getSelection();
-    return sel && !sel.isCollapsed && document.querySelector('main').contains(sel.anchorNode);
+    const active = document.activeElement;
+    const charts = document.getElementById('chart-section');
+    return (sel && !sel.isCollapsed && main.contains(sel.anchorNode)) || (main.contains(active) && !(charts && charts.contains(active)));
   }
 
   async function refresh() {
@@ -62,7 +66,7 @@
         const next = doc.querySelector('main');
         if (!next) throw new Error('unexpected answer');
         data = readData(doc);
-        if (!selecting()) {
+        if (!busy()) {
           const main = document.querySelector('main');
           const fresh = document.importNode(next, true);
           const keep = document.getElementById('chart-section');
@@ -102,13 +106,13 @@
   const positive = (xs) => xs.map((v) => (v != null && v > 0 ? v : null));
 
   function defs(d, h) {
-    const flat = (v) => h.t.map(() => v);
+    const flat = (v) => h.t.map(() => v); // reference lines, across the whole range
     const util = [
       { label: 'tokens', data: h.tok, stroke: css('--c-tok'), width: 2 },
       { label: 'GPU', data: h.gpu, stroke: css('--c-gpu'), width: 2 },
-      { label: 'alert threshold', data: flat(d.threshold), stroke: css('--muted'), dash: [4, 4], width: 1 },
+      { label: 'alert threshold', data: flat(d.threshold), stroke: css('--muted'), dash: [4, 4], width: 1, ref: true },
     ];
-    if (d.breakEven != null) util.push({ label: `break-even vs ${d.ref}`, data: flat(d.breakEven), stroke: css('--c-bad'), dash: [2, 3], width: 1.5 });
+    if (d.breakEven != null) util.push({ label: `break-even vs ${d.ref}`, data: flat(d.breakEven), stroke: css('--c-bad'), dash: [2, 3], width: 1.5, ref: true });
     const cost = [{ label: 'self-hosted', data: positive(h.usd), stroke: css('--c-usd'), width: 2.5 }];
     if (h.usdFull) cost.push({ label: 'fully loaded', data: positive(h.usdFull), stroke: css('--c-full'), width: 1.5 });
     d.ids.forEach((id, i) => cost.push({ label: id, data: positive(h.api[i]), stroke: css(`--c-api${i % 6}`), dash: [6, 3], width: 1.5 }));
@@ -118,11 +122,11 @@
         { label: 'generation', data: h.gen, stroke: css('--c-gen'), width: 2 },
       ] },
       { id: 'util', title: 'Utilisation', fmt: pct, pct: true, series: util },
-      { id: 'usd', title: '$ per million tokens (log scale): self-hosted vs API list price', fmt: usd, tick: (v) => `$${Number(v.toPrecision(2))}`, log: true, series: cost },
+      { id: 'usd', title: '$ per million tokens vs API list price (log scale)', fmt: usd, tick: (v) => `$${Number(v.toPrecision(2))}`, log: true, series: cost },
     ];
   }
 
-  function options(def, width, n) {
+  function options(def, width, few) {
     const fg = css('--muted');
     const grid = css('--grid');
     const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: '11px system-ui, sans-serif' };
@@ -135,7 +139,8 @@
       width,
       height: 210,
       title: def.title,
-      scales: { x: { time: true }, y },
+      // the whole hour (or day) up to the snapshot, however little of it is filled yet
+      scales: { x: { time: true, range: () => (data && data[shown] ? [data.at - data[shown].span, data.at] : [0, 1]) }, y },
       axes: [axis, { ...axis, size: 54, values: (u, vals) => vals.map((v) => (v == null ? '' : (def.tick || def.fmt)(v))) }],
       legend: { live: true },
       cursor: { points: { size: 6 } },
@@ -147,17 +152,31 @@
           width: s.width,
           dash: s.dash,
           spanGaps: false,
-          points: { show: n <= 2 || undefined, size: 6, fill: s.stroke },
+          points: { show: s.ref ? false : few || undefined, size: 6, fill: s.stroke },
           value: (u, v) => (v == null ? '—' : def.fmt(v)),
         })),
       ],
     };
   }
 
+  // Bucket times, framed by the range's two ends (null in every data series) so the reference
+  // lines cross the whole chart even while the history holds one bucket.
+  function frame(cols, at) {
+    const t = cols.t.map((k) => cols.t0 + k * cols.step);
+    const head = t.length && at - cols.span < t[0] ? 1 : 0;
+    const tail = t.length && at > t[t.length - 1] ? 1 : 0;
+    const pad = (xs) => [...(head ? [null] : []), ...xs, ...(tail ? [null] : [])];
+    const h = { few: t.length <= 2, t: pad(t), api: cols.api.map(pad) };
+    if (head) h.t[0] = at - cols.span;
+    if (tail) h.t[h.t.length - 1] = at;
+    for (const k of ['prompt', 'gen', 'tok', 'gpu', 'usd', 'usdFull']) if (cols[k]) h[k] = pad(cols[k]);
+    return h;
+  }
+
   function draw() {
     const box = document.getElementById('charts');
     if (!box || typeof uPlot !== 'function') return;
-    const cols = data && data[range];
+    const cols = data && data[shown];
     if (!cols || cols.t.length === 0) {
       for (const c of charts) c.destroy();
       charts = [];
@@ -165,9 +184,9 @@
       box.innerHTML = '<p class="note empty">No history yet: the charts fill in as buckets complete.</p>';
       return;
     }
-    const h = { ...cols, t: cols.t.map((k) => cols.t0 + k * cols.step) };
+    const h = frame(cols, data.at);
     const ds = defs(data, h);
-    const sig = JSON.stringify([range, h.t.length <= 2, ds.map((d) => d.series.map((s) => s.label))]);
+    const sig = JSON.stringify([shown, h.few, ds.map((d) => d.series.map((s) => s.label))]);
     if (sig === signature) {
       ds.forEach((d, i) => charts[i].setData([h.t, ...d.series.map((s) => s.data)]));
       return;
@@ -181,7 +200,7 @@
       el.dataset.chart = d.id;
       el.setAttribute('aria-label', `${d.title}, chart`);
       box.append(el);
-      return new uPlot(options(d, width, h.t.length), [h.t, ...d.series.map((s) => s.data)], el);
+      return new uPlot(options(d, width, h.few), [h.t, ...d.series.map((s) => s.data)], el);
     });
     signature = sig;
   }
@@ -208,7 +227,7 @@
   document.addEventListener('click', (e) => {
     const b = e.target instanceof Element ? e.target.closest('button[data-range]') : null;
     if (!b) return;
-    range = b.dataset.range;
+    shown = b.dataset.range;
     for (const x of document.querySelectorAll('button[data-range]')) x.setAttribute('aria-pressed', String(x === b));
     draw();
   });

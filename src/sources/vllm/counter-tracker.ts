@@ -77,6 +77,23 @@ export function emptyDelta(): TrafficDelta {
   return { promptTokens: 0, generationTokens: 0, ttftBuckets: {}, ttftCount: 0, ttftSumSeconds: 0, models: {} };
 }
 
+/** Adds one delta into another (mutates `into`): two polls' increases as one. */
+export function addDelta(into: TrafficDelta, from: TrafficDelta): void {
+  into.promptTokens += from.promptTokens;
+  into.generationTokens += from.generationTokens;
+  into.ttftCount += from.ttftCount;
+  into.ttftSumSeconds += from.ttftSumSeconds;
+  for (const le in from.ttftBuckets) into.ttftBuckets[le] = (into.ttftBuckets[le] ?? 0) + from.ttftBuckets[le]!;
+  for (const name in from.models) {
+    const src = from.models[name]!;
+    const dst = (into.models[name] ??= { promptTokens: 0, generationTokens: 0, preemptions: 0, requests: {} });
+    dst.promptTokens += src.promptTokens;
+    dst.generationTokens += src.generationTokens;
+    dst.preemptions += src.preemptions;
+    for (const r in src.requests) dst.requests[r] = (dst.requests[r] ?? 0) + src.requests[r]!;
+  }
+}
+
 function addIncrease(delta: TrafficDelta, c: CounterSeries, increase: number): void {
   const model = (delta.models[c.model] ??= { promptTokens: 0, generationTokens: 0, preemptions: 0, requests: {} });
   switch (c.kind) {
