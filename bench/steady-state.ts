@@ -60,7 +60,7 @@ export async function runSteadyState(opts: SteadyStateOptions): Promise<SteadySt
 
   await waitFor200(`http://127.0.0.1:${exporter.port}/-/ready`, 30_000, exporter);
   // warm-up: first cycles, first scrapes (cold code), nvidia-smi streaming
-  const plain = await httpGet(exporter.url);
+  await httpGet(exporter.url);
   await httpGet(exporter.url, PROMETHEUS_SCRAPE_HEADERS);
   if (bare) await httpGet(bare.url);
   await sleep(warmupSeconds * 1000);
@@ -93,6 +93,8 @@ export async function runSteadyState(opts: SteadyStateOptions): Promise<SteadySt
   const elapsedS = (performance.now() - started) / 1000;
   const cpu1 = procs.map((p) => readCpu(p.pid)?.selfMs ?? NaN);
   const child1 = nvidiaChild === undefined ? undefined : readCpu(nvidiaChild)?.selfMs;
+  // the size once the windows hold data (after the window, so this scrape is not counted)
+  const plain = await httpGet(exporter.url);
   const footprint = (i: number): ProcessFootprint => {
     const r = rss[i]!;
     return {

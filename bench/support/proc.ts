@@ -105,3 +105,16 @@ export function hostCpuJiffies(): { busy: number; total: number } {
   const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
   return { busy: total - idle, total };
 }
+
+/**
+ * Time on CPU of a process's main thread from /proc/PID/schedstat, ms with ns resolution (exact
+ * for a single-threaded process such as a C program); undefined where schedstat is missing.
+ */
+export function readSchedMs(pid: number): number | undefined {
+  try {
+    const ns = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
+    return Number.isFinite(ns) ? ns / 1e6 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -70,7 +70,8 @@ export async function runDemo(opts: Record<string, unknown>): Promise<{ running:
       warmupRealMs = await host.warmUp(exporter);
     },
   });
-  host.runLive();
+  await host.waitForGpuRows(running.exporter);
+  void host.runLive();
   const base = `http://${config.web.listen_address.startsWith(':') ? '127.0.0.1' : config.web.listen_address.replace(/:\d+$/, '')}:${running.port}`;
   process.stdout.write(
     [

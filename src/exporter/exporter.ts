@@ -71,11 +71,13 @@ export class Exporter {
   private cycleRunning: Promise<void> | undefined;
   private stopTimer: (() => void) | undefined;
   private warnedUnknownRate = false;
+  private readonly timestampToleranceMs: number;
   /** Set after a restore until every target has answered (or a deadline): see resumeAfterGap. */
   private pendingGap: PendingGap | undefined;
 
   constructor(private readonly options: ExporterOptions) {
     const { config, clock, logger, restored } = options;
+    this.timestampToleranceMs = Math.max(10_000, 5 * config.nvidia_smi.interval);
     this.apiPrices = [...new Set([config.compare_to, ...config.api_prices.compare])].map(
       (id) => config.api_prices.table.get(id)!,
     );
@@ -277,7 +279,11 @@ export class Exporter {
     this.uuidByIndex.set(reading.index, uuid);
     const name = reading.name ?? this.gpus.get(uuid)?.name;
     this.gpus.set(uuid, { uuid, index: reading.index, ...(name !== undefined && { name }), last: reading });
-    this.ledger.recordGpuReading(uuid, reading.index, name, reading.lost ? undefined : reading.utilizationRatio, atMs);
+    // the row's own sample time, when it agrees with our clock, is immune to pipe and event-loop
+    // delays; a zone mismatch (hours off) or a clock step falls back to the arrival time
+    const sampledAt = reading.timestampMs;
+    const at = sampledAt !== undefined && Math.abs(sampledAt - atMs) <= this.timestampToleranceMs ? sampledAt : atMs;
+    this.ledger.recordGpuReading(uuid, reading.index, name, reading.lost ? undefined : reading.utilizationRatio, at);
   }
 
   /** Spend rates; unknown while per-GPU pricing has no GPU count (no gpu.indices, no nvidia-smi row yet). */

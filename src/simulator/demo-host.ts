@@ -93,6 +93,8 @@ export class DemoHost {
     return {
       'vllm.targets': [this.vllm.url],
       'nvidia-smi.path': NVIDIA_SMI_DOUBLE,
+      // two samples per simulated second: every step is seen (repeats carry the same timestamp)
+      'nvidia-smi.interval': '500ms',
       'gpu.hourly-cost-usd': String(this.options.gpuHourlyCostUsd),
       'capacity.tokens-per-second': String(this.capacityTokensPerSecond),
       // the seed's ops share: 0.2 of a $150k engineer, more per hour than the A100 itself
@@ -134,10 +136,26 @@ export class DemoHost {
     return performance.now() - started;
   }
 
-  /** Runs the simulation live at the configured speed until stop(). */
-  runLive(): void {
+  /**
+   * Waits (real time, at most `timeoutMs`) until the exporter's nvidia-smi child has delivered a
+   * row for the live span, so the simulation does not run ahead of a child still starting.
+   */
+  async waitForGpuRows(exporter: Exporter, timeoutMs = 10_000): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    const liveFrom = this.sim.clock.now();
+    while (performance.now() < deadline) {
+      const seen = Object.values(exporter.state().ledger.gpuLastSampleMs);
+      if (seen.length >= this.options.gpus && seen.every((t) => t >= liveFrom)) return true;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return false;
+  }
+
+  /** Runs the simulation live at the configured speed until stop() (or `untilMs`, simulated). */
+  runLive(untilMs?: number): Promise<void> {
     this.sim.clock.setSpeed(this.options.speed);
-    this.liveLoop = this.sim.clock.run();
+    this.liveLoop = this.sim.clock.run(untilMs);
+    return this.liveLoop;
   }
 
   /** The simulator's ground truth for each window ending at `atMs` (default: now). */

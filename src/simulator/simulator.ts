@@ -43,7 +43,6 @@ export class Simulator {
   private readonly traffic: TrafficModel;
   private readonly random: Random;
   private readonly stepMs: number;
-  private lastStateJson = '';
   /** Off while warming up at full speed: no nvidia-smi reads the file then, and writing it dominates. */
   gpuStateFileEnabled = true;
 
@@ -105,15 +104,15 @@ export class Simulator {
   /** Writes the GPU state file now (and on every later change). */
   enableGpuStateFile(): void {
     this.gpuStateFileEnabled = true;
-    this.lastStateJson = '';
     this.writeGpuState();
   }
 
-  /** Atomically replaces the state file the nvidia-smi double reads (only when it changed). */
+  /** Atomically replaces the state file the nvidia-smi double reads (every step: it carries the time). */
   private writeGpuState(): void {
     const file = this.options.gpuStateFile;
     if (file === undefined || !this.gpuStateFileEnabled) return;
     const json = JSON.stringify({
+      timeMs: this.clock.now(),
       gpus: this.gpuUtilizationPercent.map((util) => ({
         util,
         memUtil: Math.round(util * 0.6),
@@ -122,8 +121,6 @@ export class Simulator {
         smClockMHz: util > 0 ? 1410 : 210,
       })),
     });
-    if (json === this.lastStateJson) return;
-    this.lastStateJson = json;
     writeFileSync(`${file}.tmp`, json);
     renameSync(`${file}.tmp`, file);
   }

@@ -1,9 +1,13 @@
 import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { builtinModules } from 'node:module';
 import { createServer } from 'node:net';
 import { posix } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerIgnored, dockerignorePatterns, envOf, execForm, parseCopy, parseDockerfile, withWorkdir, type Stage } from './dockerfile.js';
+import { makeTestCertificates } from '../server/test-certificates.js';
 import { startExporterServer, type ExporterServer } from './exporter-server.js';
 import { DEFAULT_PORT, EXPORTER_ENV_VARS, exists, filesUnder, joinPosix, readText, repoPath } from './repo.js';
 
@@ -189,7 +193,35 @@ describe('deploy/docker/healthcheck.mjs (the HEALTHCHECK)', () => {
     expect(await run({ LLM_COST_WEB_LISTEN_ADDRESS: `127.0.0.1:${port}` })).toBe(1);
     expect(await run({ LLM_COST_HEALTHCHECK_URL: `http://${server.address}/no-such-path` })).toBe(1);
   });
+
+  it('counts a 401 (basic auth guards /-/healthy too) as serving, and a 503 as not', async () => {
+    for (const [status, exit] of [[401, 0], [503, 1]] as const) {
+      const stub = createHttpServer((_req, res) => res.writeHead(status).end());
+      const url = await listen(stub, 'http');
+      expect(await run({ LLM_COST_HEALTHCHECK_URL: url }), `HTTP ${status}`).toBe(exit);
+      await new Promise((resolve) => stub.close(resolve));
+    }
+  });
+
+  it('probes TLS over loopback without verifying the certificate (web.config_file)', async () => {
+    const certs = makeTestCertificates();
+    const stub = createHttpsServer({ cert: certs.read(certs.serverCert), key: certs.read(certs.serverKey) }, (_req, res) => res.writeHead(200).end('OK\n'));
+    const url = await listen(stub, 'https');
+    expect(await run({ LLM_COST_HEALTHCHECK_URL: url })).toBe(0);
+    expect(await run({ LLM_COST_HEALTHCHECK_URL: url.replace('https:', 'http:') }), 'plain HTTP to a TLS port').toBe(1);
+    await new Promise((resolve) => stub.close(resolve));
+    rmSync(certs.dir, { recursive: true, force: true });
+  });
 });
+
+function listen(server: HttpServer, scheme: 'http' | 'https'): Promise<string> {
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve(`${scheme}://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/-/healthy`);
+    });
+  });
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

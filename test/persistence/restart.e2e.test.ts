@@ -68,7 +68,8 @@ describe('persistence across restarts', () => {
     expect(sampleValue(after, 'llm_cost_model_tokens_total', { direction: 'prompt' })).toBe(1600);
     // the downtime is observed time: spend accrued over it
     expect(sampleValue(after, 'llm_cost_observed_seconds_total')!).toBeGreaterThan(observedBefore + 1);
-    expect(sampleValue(after, 'llm_cost_unobserved_seconds_total')).toBe(0);
+    // only the first tick before nvidia-smi reported can be unobserved, never the downtime
+    expect(sampleValue(after, 'llm_cost_unobserved_seconds_total')!).toBeLessThan(0.5);
     expect(cli.stderr()).toContain('the downtime and its tokens are counted');
   });
 

@@ -8,6 +8,8 @@ import { canonicalField, isNoValueToken, LOST_GPU_TOKENS } from './gpu-fields.js
  */
 export interface GpuReading {
   readonly index: number;
+  /** The row's own sample time (nvidia-smi's `timestamp`, local time), ms. */
+  readonly timestampMs?: number;
   readonly uuid?: string;
   readonly name?: string;
   readonly pciBusId?: string;
@@ -148,8 +150,22 @@ function setter<K extends keyof MutableReading>(
   };
 }
 
-/** Canonical field name -> how to read it. Fields not listed here (e.g. `timestamp`) are skipped. */
+/**
+ * `timestamp`: `YYYY/MM/DD HH:MM:SS.mmm` in the host's local time, no zone. Parsed as local
+ * time; the exporter uses it only when it agrees with its own clock (a container with another
+ * TZ prints hours off, and is then ignored).
+ */
+function parseLocalTimestamp(raw: string): number | undefined {
+  const m = /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?$/.exec(raw.trim());
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, sec, ms] = m;
+  const t = new Date(+y!, +mo! - 1, +d!, +h!, +mi!, +sec!, ms === undefined ? 0 : +ms.padEnd(3, '0')).getTime();
+  return Number.isFinite(t) ? t : undefined;
+}
+
+/** Canonical field name -> how to read it. Fields not listed here are skipped. */
 const SETTERS: Readonly<Record<string, Setter>> = {
+  timestamp: setter('timestampMs', parseLocalTimestamp),
   index: setter('index', (raw) => parseInteger(raw, RANGES.index)),
   uuid: setter('uuid', parseText),
   name: setter('name', parseText),

@@ -422,6 +422,7 @@ describe('NvidiaSmiSource against the test double', () => {
     expect(gpu0[0]?.eccUncorrectedVolatileTotal).toBe(0); // last column: the \r was stripped
     expect(gpu0[2]).toEqual({
       index: 0,
+      timestampMs: expect.any(Number),
       uuid: gpu0[0]?.uuid,
       name: 'NVIDIA A100-SXM4-80GB',
       pciBusId: gpu0[0]?.pciBusId,

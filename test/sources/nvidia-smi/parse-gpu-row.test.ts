@@ -78,6 +78,7 @@ describe('parseGpuRow: fixtures', () => {
   it('reads GPU 3 of the H100 x8 sample exactly (700 W cap, SW power cap reason, 1905 MHz)', () => {
     expect(accept(h100Gpu3)).toEqual({
       index: 3,
+      timestampMs: new Date(2025, 8, 18, 14, 22, 7, 537).getTime(),
       uuid: 'GPU-f20366ca-510c-4225-6d0e-b89f484b2ab9',
       name: 'NVIDIA H100 80GB HBM3',
       pciBusId: '00000000:5D:00.0',
@@ -142,6 +143,7 @@ describe('parseGpuRow: fixtures', () => {
     const [gtx1080, gtx1050] = lines('not-supported.txt').map((l) => accept(l, CORE_FIELDS));
     expect(gtx1080).toEqual({
       index: 0,
+      timestampMs: new Date(2021, 5, 3, 9, 41, 18, 652).getTime(),
       uuid: 'GPU-c51817e7-3465-121e-7738-e00f7ad6eed7',
       name: 'GeForce GTX 1080 Ti',
       pciBusId: '00000000:01:00.0',
@@ -200,12 +202,20 @@ describe('parseGpuRow: fixtures', () => {
 });
 
 describe('parseGpuRow: shapes and tokens', () => {
+  it('reads the timestamp column as local time, and leaves a malformed one out', () => {
+    const fields = ['timestamp', 'index'];
+    expect(accept('2026/11/24 09:15:01.203, 0', fields)).toEqual({ index: 0, timestampMs: new Date(2026, 10, 24, 9, 15, 1, 203).getTime(), lost: false });
+    expect(accept('2026/11/24 09:15:01, 0', fields)).toEqual({ index: 0, timestampMs: new Date(2026, 10, 24, 9, 15, 1, 0).getTime(), lost: false });
+    expect(accept('24.11.2026 09:15, 0', fields)).toEqual({ index: 0, lost: false });
+  });
+
   it('marks a lost GPU and leaves its values absent', () => {
     const fields = RECOMMENDED_FIELDS;
     const columns = h100Gpu3.split(', ').map((v, i) => (i <= 4 ? v : '[GPU is lost]'));
     const reading = accept(columns.join(', '), fields);
     expect(reading).toEqual({
       index: 3,
+      timestampMs: new Date(2025, 8, 18, 14, 22, 7, 537).getTime(),
       uuid: 'GPU-f20366ca-510c-4225-6d0e-b89f484b2ab9',
       name: 'NVIDIA H100 80GB HBM3',
       pciBusId: '00000000:5D:00.0',

@@ -1,0 +1,199 @@
+import { describe, it, type ExpectStatic } from 'vitest';
+import { NVIDIA_SMI_DOUBLE, sampleValue } from '../e2e/cli-process.js';
+import { FaultyVllm, type VllmFault } from '../doubles/faulty-vllm.js';
+import { FaultCase, logsMatching, logsSince, type CaseReport } from './fault-harness.js';
+
+/**
+ * The vLLM half of the fault matrix (docs/reliability.md): the real CLI, polling a misbehaving
+ * vLLM double every 200 ms, watched by a scraper that checks the invariants on every /metrics.
+ * Cases run concurrently (vitest's maxConcurrency, 5), each with its own CLI and double.
+ */
+
+// 300 ms, not less: with a dozen processes on two cores a healthy poll must never look like a hang
+const POLL_MS = 300;
+const TIMEOUT_MS = 300;
+
+function cliArgs(url: string, pollMs = POLL_MS): string[] {
+  return [
+    '--vllm.targets', url,
+    '--poll-interval', `${pollMs}ms`,
+    '--vllm.timeout', `${Math.min(pollMs, TIMEOUT_MS)}ms`,
+    '--nvidia-smi.path', NVIDIA_SMI_DOUBLE,
+    '--nvidia-smi.interval', '100ms',
+    '--gpu.indices', '0',
+    '--gpu.hourly-cost-usd', '3.2',
+    '--capacity.tokens-per-second', '5000',
+  ];
+}
+const ENV = { FAKE_NVIDIA_SMI_UTIL: '50' };
+
+const up = (text: string, collector: string): number | undefined => sampleValue(text, 'llm_cost_collector_up', { collector });
+const tokens = (text: string): number => sampleValue(text, 'llm_cost_tokens_total', { direction: 'prompt' }) ?? 0;
+/** vLLM log lines since the case became healthy (start-up is not the fault under test). */
+const vllmLogs = (report: CaseReport, msg: RegExp) =>
+  logsMatching(logsSince(report.logs, report.readyAtMs), msg).filter((l) => l['collector'] === 'vllm');
+
+/** Runs `body` against a fresh CLI and double; returns the report after stopping both. */
+async function withCase(vllm: FaultyVllm, body: (c: FaultCase) => Promise<void>, pollMs = POLL_MS): Promise<CaseReport> {
+  await vllm.start();
+  const healthy = (t: string) => up(t, 'vllm') === 1 && up(t, 'nvidia_smi') === 1 && tokens(t) > 0;
+  const c = await FaultCase.start(cliArgs(vllm.url, pollMs), ENV, healthy, 'vLLM up with traffic counted');
+  let report: CaseReport;
+  try {
+    await body(c);
+  } finally {
+    report = await c.stop();
+    await vllm.stop();
+  }
+  return report;
+}
+
+/** The checks every case ends with: the invariants held, the CLI exited 0 and its log did not flood. */
+function expectHealthyRun(expect: ExpectStatic, report: CaseReport): void {
+  expect(report.violations).toEqual([]);
+  expect(report.code).toBe(0);
+  expect(report.scrapes).toBeGreaterThan(5);
+  expect(report.logs.length, report.stderr).toBeLessThan(30);
+}
+
+/** A fault that takes the source down: down once, one warn, back up once, one info. */
+async function downAndBack(expect: ExpectStatic, fault: VllmFault, error: RegExp, setup?: (v: FaultyVllm) => void): Promise<CaseReport> {
+  const vllm = new FaultyVllm({ promptTokensPerSecond: 300, generationTokensPerSecond: 100 });
+  setup?.(vllm);
+  const report = await withCase(vllm, async (c) => {
+    await vllm.setFault(fault);
+    const down = await c.until(`vLLM down (${fault})`, (t) => up(t, 'vllm') === 0, 4000);
+    const during = await c.hold(1500); // 5 polls fail the same way: still one log line
+    expect(up(during, 'vllm')).toBe(0);
+    expect(up(during, 'nvidia_smi')).toBe(1);
+    // spend keeps accruing while vLLM is away (the GPU is still paid for)
+    expect(sampleValue(during, 'llm_cost_spend_usd_total', { basis: 'compute' })!).toBeGreaterThan(sampleValue(down, 'llm_cost_spend_usd_total', { basis: 'compute' })!);
+    if (fault === 'hang') expect(vllm.openConnections(), 'sockets of aborted polls are closed').toBeLessThanOrEqual(3);
+    await vllm.setFault('none');
+    await c.until('vLLM back', (t) => up(t, 'vllm') === 1, 4000);
+    await c.hold(400);
+  });
+  expectHealthyRun(expect, report);
+  const downs = vllmLogs(report, /^source is down$/);
+  expect(downs.map((l) => l['error']), report.stderr).toHaveLength(1);
+  expect(String(downs[0]!['error'])).toMatch(error);
+  expect(vllmLogs(report, /^source is up$/)).toHaveLength(1); // the recovery
+  return report;
+}
+
+describe.concurrent('fault matrix: vLLM', () => {
+  it('refused connection', async ({ expect }) => {
+    await downAndBack(expect, 'refuse', /^connection failed: ECONNREFUSED$/);
+  });
+
+  it('a hang (no answer): each poll is aborted at its timeout, no socket leaks', async ({ expect }) => {
+    await downAndBack(expect, 'hang', new RegExp(`^timeout after ${TIMEOUT_MS} ms$`));
+  });
+
+  it('slowness beyond the poll interval', async ({ expect }) => {
+    await downAndBack(expect, 'slow', new RegExp(`^timeout after ${TIMEOUT_MS} ms$`), (v) => (v.slowMs = 2 * POLL_MS));
+  });
+
+  it('slowness within the timeout is not a failure', async ({ expect }) => {
+    const vllm = new FaultyVllm({ promptTokensPerSecond: 300, generationTokensPerSecond: 100 });
+    vllm.slowMs = 60;
+    const report = await withCase(vllm, async (c) => {
+      await vllm.setFault('slow');
+      const before = tokens(c.latest);
+      const after = await c.hold(1200);
+      expect(up(after, 'vllm')).toBe(1);
+      expect(tokens(after)).toBeGreaterThan(before);
+    });
+    expectHealthyRun(expect, report);
+    expect(vllmLogs(report, /^source is down$/)).toHaveLength(0);
+  });
+
+  it('HTTP 500', async ({ expect }) => {
+    await downAndBack(expect, 'status500', /^HTTP 500$/);
+  });
+
+  it('truncated body (clean end in the middle of a line)', async ({ expect }) => {
+    await downAndBack(expect, 'truncated', /^bad exposition: .*truncated/);
+  });
+
+  it('body cut off (connection dropped before Content-Length)', async ({ expect }) => {
+    await downAndBack(expect, 'cut', /./);
+  });
+
+  it('garbage body: an HTML error page', async ({ expect }) => {
+    await downAndBack(expect, 'garbage', /^bad exposition: line 1: invalid metric name$/, (v) => (v.garbage = 'html'));
+  });
+
+  // KNOWN BUG (reported, docs/reliability.md): src/sources/vllm/vllm-source.ts describeFailure()
+  // puts the parser's line number in the error (`bad exposition: line 81: invalid metric name`), so
+  // a body that breaks at a different line each poll is a new "state" each poll: one warn per poll.
+  // Remove `.fails` once the state key leaves the line number out.
+  it.fails('garbage body: random bytes breaking at a different line each poll', async ({ expect }) => {
+    await downAndBack(expect, 'garbage', /^bad exposition: /, (v) => (v.garbage = 'random'));
+  });
+
+  it('counter reset in the same process: counted from the new values, no negative delta', async ({ expect }) => {
+    const vllm = new FaultyVllm({ promptTokensPerSecond: 300, generationTokensPerSecond: 100 });
+    const report = await withCase(vllm, async (c) => {
+      // far enough from zero that the drop is seen whatever the poll timing
+      const before = tokens(await c.until('some traffic', (t) => tokens(t) > 400, 5000));
+      vllm.resetCounters();
+      const after = await c.until('counted past the reset', (t) => tokens(t) > before + 60, 4000);
+      expect(up(after, 'vllm')).toBe(1);
+      expect(sampleValue(after, 'llm_cost_vllm_restarts_total')).toBe(1);
+    });
+    expectHealthyRun(expect, report);
+    expect(logsMatching(report.logs, /^vLLM restarted/)).toHaveLength(1);
+    expect(vllmLogs(report, /^source is down$/)).toHaveLength(0);
+  });
+
+  it('restart in the middle of a window: outage, new process start time, counters from zero', async ({ expect }) => {
+    const vllm = new FaultyVllm({ promptTokensPerSecond: 300, generationTokensPerSecond: 100 });
+    const report = await withCase(vllm, async (c) => {
+      await vllm.setFault('refuse');
+      await c.until('vLLM down', (t) => up(t, 'vllm') === 0, 4000);
+      const down = tokens(c.latest);
+      vllm.restart();
+      await vllm.setFault('none');
+      const back = await c.until('vLLM back and counting', (t) => up(t, 'vllm') === 1 && tokens(t) > down + 60, 4000);
+      expect(sampleValue(back, 'llm_cost_vllm_restarts_total')).toBe(1);
+      // the window keeps its earlier traffic: $/M stays defined
+      expect(sampleValue(back, 'llm_cost_usd_per_million_tokens', { basis: 'compute', window: '5m' })).toBeGreaterThan(0);
+    });
+    expectHealthyRun(expect, report);
+    expect(logsMatching(report.logs, /^vLLM restarted/)).toHaveLength(1);
+    expect(vllmLogs(report, /^source is down$/)).toHaveLength(1);
+  });
+
+  it('models appearing and disappearing', async ({ expect }) => {
+    const A = 'meta-llama/Llama-3.1-8B-Instruct';
+    const B = 'Qwen/Qwen2.5-7B-Instruct';
+    const vllm = new FaultyVllm({ promptTokensPerSecond: 300, generationTokensPerSecond: 100, models: [A] });
+    const modelTokens = (t: string, model: string) => sampleValue(t, 'llm_cost_model_tokens_total', { model, direction: 'prompt' });
+    const running = (t: string, model: string) => sampleValue(t, 'llm_cost_model_requests_running', { model });
+    const report = await withCase(vllm, async (c) => {
+      vllm.setModels([A, B]);
+      await c.until('B appears', (t) => (modelTokens(t, B) ?? 0) > 0 && running(t, B) === 2, 4000);
+      vllm.setModels([B]);
+      const gone = await c.until('A gone from the gauges', (t) => running(t, A) === undefined, 4000);
+      const aTokens = modelTokens(gone, A)!;
+      expect(aTokens).toBeGreaterThan(0); // its counter stays, frozen
+      vllm.setModels([A, B]); // A back, from zero (a reloaded adapter)
+      const back = await c.until('A back and counting', (t) => running(t, A) === 2 && modelTokens(t, A)! > aTokens, 4000);
+      expect(up(back, 'vllm')).toBe(1);
+    });
+    expectHealthyRun(expect, report);
+    expect(vllmLogs(report, /^source is down$/)).toHaveLength(0);
+  });
+
+  it('50 models with LoRA-style names', async ({ expect }) => {
+    const names = ['meta-llama/Llama-3.1-8B-Instruct', ...Array.from({ length: 49 }, (_, i) => `tenant-${i}/sql-lora:v1.${i}`)];
+    const vllm = new FaultyVllm({ promptTokensPerSecond: 5000, generationTokensPerSecond: 1000, models: names });
+    const report = await withCase(vllm, async (c) => {
+      const all = await c.until('every model counted', (t) => names.every((m) => (sampleValue(t, 'llm_cost_model_tokens_total', { model: m, direction: 'prompt' }) ?? 0) > 0), 5000);
+      expect(all.split('\n').filter((l) => l.startsWith('llm_cost_model_tokens_total{'))).toHaveLength(100);
+      await c.hold(2000);
+    }, 1000); // 50 models x ~370 series is a 1.5 MB exposition: a realistic 1 s poll
+    expectHealthyRun(expect, report);
+  });
+});
