@@ -26,13 +26,14 @@ import { Ledger, type TrafficDelta } from '../src/accounting/ledger.js';
 import { peakToTroughRatio } from '../src/accounting/peak-to-trough.js';
 import { WINDOWS } from '../src/accounting/ring.js';
 import type { ApiPrice } from '../src/pricing/api-price.js';
+import { HOST_GPUS, HOST_MODELS, HOST_TARGETS } from './support/host.js';
 import { fx, int, mark, table } from './support/stats.js';
 
 export const REPLAY_TARGET_SECONDS = 1;
 const MINUTES_PER_YEAR = 525_600;
 const WEEK_MINUTES = 7 * 1440;
-const TARGETS = 4;
-const GPUS = 8;
+const TARGETS = HOST_TARGETS;
+const GPUS = HOST_GPUS;
 const CAPACITY = 1975.3;
 const PRICES: readonly ApiPrice[] = [
   { id: 'claude-3-5-haiku', input_usd_per_mtok: 0.8, output_usd_per_mtok: 4 },
@@ -90,12 +91,39 @@ function buildDeltas(): TrafficDelta[][] {
         ttftBuckets,
         ttftCount: requests,
         ttftSumSeconds: requests * 0.18,
-        models: { [`model-${t}`]: { promptTokens, generationTokens, preemptions: 0, requests: { stop: requests } } },
+        models: { [HOST_MODELS[t % HOST_MODELS.length]!]: { promptTokens, generationTokens, preemptions: 0, requests: { stop: requests } } },
       });
     }
     pool.push(perTarget);
   }
   return pool;
+}
+
+/** One sample: the minute [from, to) of the whole host. Returns the tokens fed. */
+function recordSample(ledger: Ledger, deltas: readonly TrafficDelta[], from: number, to: number, uuids: readonly string[]): number {
+  ledger.recordTime(from, to, RATES, true);
+  let tokens = 0;
+  for (let t = 0; t < TARGETS; t++) {
+    const d = deltas[t]!;
+    ledger.recordTraffic(from, to, d);
+    tokens += d.promptTokens + d.generationTokens;
+  }
+  const level = deltas[0]!.ttftCount / 66;
+  for (let g = 0; g < uuids.length; g++) ledger.recordGpuReading(uuids[g]!, g, 'NVIDIA H100 80GB HBM3', Math.min(1, level * (0.8 + 0.05 * g)), to);
+  return tokens;
+}
+
+/**
+ * A ledger holding the 7 days before `endMs` (per-minute samples, same traffic as the replay):
+ * the state a week-old exporter restores, used to seed the exporter under test.
+ */
+export function weekOfHistory(endMs: number, gpuUuids: readonly string[], apiPrices: readonly ApiPrice[] = PRICES): Ledger {
+  const pool = buildDeltas();
+  const ledger = new Ledger({ apiPrices, maxGpuSampleGapMs: 120_000 });
+  const end = Math.floor(endMs / 60_000) * 60_000;
+  const t0 = end - WEEK_MINUTES * 60_000;
+  for (let m = 0; m < WEEK_MINUTES; m++) recordSample(ledger, pool[m]!, t0 + m * 60_000, t0 + (m + 1) * 60_000, gpuUuids);
+  return ledger;
 }
 
 let sink = 0;
@@ -147,15 +175,7 @@ function replay(name: ReplayPass['name'], pool: TrafficDelta[][], evalEvery: num
     }
     const from = t0 + minute * 60_000;
     const to = from + 60_000;
-    ledger.recordTime(from, to, RATES, true);
-    const deltas = pool[minute % WEEK_MINUTES]!;
-    for (let t = 0; t < TARGETS; t++) {
-      const d = deltas[t]!;
-      ledger.recordTraffic(from, to, d);
-      tokensFed += d.promptTokens + d.generationTokens;
-    }
-    const level = deltas[0]!.ttftCount / 66;
-    for (let g = 0; g < GPUS; g++) ledger.recordGpuReading(uuids[g]!, g, 'NVIDIA H100 80GB HBM3', Math.min(1, level * (0.8 + 0.05 * g)), to);
+    tokensFed += recordSample(ledger, pool[minute % WEEK_MINUTES]!, from, to, uuids);
     lastMs = to;
     if (evalEvery > 0 && (minute + 1) % evalEvery === 0) {
       evaluate(ledger, to);

@@ -19,13 +19,15 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { formatReplay, REPLAY_TARGET_SECONDS, replayMeetsTarget, runAccountingReplay, type ReplayResult } from './accounting-replay.js';
+import type { ExporterState } from '../src/exporter/exporter.js';
+import { formatReplay, REPLAY_TARGET_SECONDS, replayMeetsTarget, runAccountingReplay, weekOfHistory, type ReplayResult } from './accounting-replay.js';
 import { formatGpuPolling, runGpuPollingBench, type PollingResult } from './gpu-polling.js';
 import { formatParserBenchTable, runParserBench, type ParserBenchRow } from './parser.js';
 import { formatScrape, NODE_EXPORTER, OURS, runScrapeBench, SCRAPE_TARGETS, scrapeVerdict, type ScrapeResult } from './scrape.js';
 import { formatSteadyState, runSteadyState, STEADY_TARGETS, steadyStateMeetsTargets, type SteadyStateResult } from './steady-state.js';
 import { WRK } from './support/load.js';
 import { debianVersion, describeMachine, type Machine } from './support/machine.js';
+import { doubleGpuUuid, HOST_GPUS, HOST_TARGETS } from './support/host.js';
 import { repoRoot } from './support/paths.js';
 import {
   haveExecutable,
@@ -126,9 +128,12 @@ interface Rig {
 async function startRig(withBare: boolean, nodeArgs: readonly string[] = []): Promise<Rig> {
   const started: Proc[] = [];
   try {
-    const doubles = await startVllmDoubles(4);
+    const doubles = await startVllmDoubles(HOST_TARGETS);
     started.push(doubles);
-    const exporter = await startExporter({ targets: doubles.urls, gpus: 8, nodeArgs });
+    // a week-old exporter: its windows full, as after 7 days of service (bench/accounting-replay.ts)
+    const history = weekOfHistory(Date.now(), Array.from({ length: HOST_GPUS }, (_, i) => doubleGpuUuid(i)));
+    const seedState: ExporterState = { ledger: history.state, trackers: {} };
+    const exporter = await startExporter({ targets: doubles.urls, gpus: HOST_GPUS, nodeArgs, seedState });
     started.push(exporter);
     let bare: ExporterProc | undefined;
     if (withBare) {

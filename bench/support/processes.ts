@@ -10,6 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { ExporterState } from '../../src/exporter/exporter.js';
+import { StateFile } from '../../src/storage/state-file.js';
 import { benchDistFile, distFile, nvidiaSmiDouble } from './paths.js';
 import { sleep } from './stats.js';
 
@@ -151,6 +153,10 @@ export interface ExporterOptions {
   readonly nodeArgs?: readonly string[];
   /** The nvidia-smi binary; default: the double in src/simulator. */
   readonly nvidiaSmiPath?: string;
+  /** Written to storage.path before the start, so `serve` restores it (a week-old exporter). */
+  readonly seedState?: ExporterState;
+  /** The CLI to run; default dist/cli/main.js (another path: to measure a prototype build). */
+  readonly mainJs?: string;
 }
 
 export interface ExporterProc extends Proc {
@@ -164,10 +170,11 @@ export interface ExporterProc extends Proc {
  */
 export async function startExporter(opts: ExporterOptions): Promise<ExporterProc> {
   const storage = mkdtempSync(join(tmpdir(), 'llm-cost-bench-'));
+  if (opts.seedState) new StateFile(storage).save(opts.seedState);
   const utilisation = Array.from({ length: opts.gpus }, (_, i) => String((i * 37 + 20) % 101)).join(',');
   const args = [
     ...(opts.nodeArgs ?? []),
-    distFile('cli/main.js'),
+    opts.mainJs ?? distFile('cli/main.js'),
     'serve',
     '--vllm.targets',
     opts.targets.join(','),

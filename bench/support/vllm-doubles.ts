@@ -11,14 +11,9 @@
 import type { SimModelMetrics, SimVllmMetrics } from '../../src/simulator/vllm-exposition.js';
 import type * as ExpositionModule from '../../src/simulator/vllm-exposition.js';
 import type * as DoubleModule from '../../src/simulator/vllm-http-double.js';
+import { HOST_MODELS } from './host.js';
 import { distUrl } from './paths.js';
 
-const MODELS = [
-  'meta-llama/Llama-3.1-8B-Instruct',
-  'Qwen/Qwen2.5-32B-Instruct',
-  'mistralai/Mistral-Small-24B-Instruct-2501',
-  'google/gemma-3-27b-it',
-];
 
 async function main(): Promise<void> {
   const n = Math.max(1, Number(process.argv[2] ?? 4) || 4);
@@ -33,7 +28,7 @@ async function main(): Promise<void> {
   const urls: string[] = [];
   for (let i = 0; i < n; i++) {
     const model: SimModelMetrics = {
-      name: MODELS[i % MODELS.length]! + (i >= MODELS.length ? `-${i}` : ''),
+      name: HOST_MODELS[i % HOST_MODELS.length]! + (i >= HOST_MODELS.length ? `-${i}` : ''),
       promptTokens: 1_000_000 * (i + 1),
       generationTokens: 400_000 * (i + 1),
       requests: { stop: 900, length: 80, abort: 3, error: 0, repetition: 0 },

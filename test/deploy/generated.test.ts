@@ -20,7 +20,7 @@ const runGenerator = (args: string[]) =>
   });
 
 describe('generated Kubernetes monitoring manifests', () => {
-  it.skipIf(!RULE_SOURCES.every(exists))('the PrometheusRule holds exactly the groups of the rule files, in order', () => {
+  it('the PrometheusRule holds exactly the groups of the rule files, in order', () => {
     const rule = readYaml(PROMETHEUS_RULE);
     expect(rule['apiVersion']).toBe('monitoring.coreos.com/v1');
     expect(rule['kind']).toBe('PrometheusRule');
@@ -29,7 +29,7 @@ describe('generated Kubernetes monitoring manifests', () => {
     expect(at(rule, 'spec.groups')).toEqual(groups);
   });
 
-  it.skipIf(dashboards().length === 0)('one ConfigMap per dashboards/*.json, labelled for Grafana\'s sidecar, holding the file verbatim', () => {
+  it('one ConfigMap per dashboards/*.json, labelled for Grafana\'s sidecar, holding the file verbatim', () => {
     const configMaps = readYamlDocs(DASHBOARD_CONFIGMAPS).map(map);
     expect(configMaps.map((c) => Object.keys(map(c['data'])))).toEqual(dashboards().map((file) => [basename(file)]));
     for (const [i, file] of dashboards().entries()) {
@@ -41,7 +41,7 @@ describe('generated Kubernetes monitoring manifests', () => {
     }
   });
 
-  it.skipIf(!RULE_SOURCES.every(exists) || dashboards().length === 0)('generate.mjs --check finds both files up to date', async () => {
+  it('generate.mjs --check finds both files up to date', async () => {
     const { code, stderr } = await runGenerator(['--check']);
     expect(stderr).toBe('');
     expect(code).toBe(0);

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { beforeAll, it } from 'vitest';
 import { parseExposition } from '../../src/sources/exposition/parse.js';
 import { startCli, type CliProcess } from '../e2e/cli-process.js';
 
@@ -277,3 +278,78 @@ function grepHealth(text: string): string {
     .filter((l) => /collector_up|gpu_lost|restarts_total|tokens_total\{|billed/.test(l))
     .join('\n');
 }
+
+/**
+ * Runs registered scenarios `concurrency` at a time, beyond vitest's maxConcurrency (5): a fault
+ * case spends most of its time waiting on timers, so a dozen fit on two cores (start-ups are
+ * serialised by FaultCase.start). `runAll()` goes in a beforeAll; each `it` awaits `result(name)`,
+ * so every case still passes or fails under its own name.
+ */
+export class ScenarioRunner {
+  private readonly scenarios = new Map<string, () => Promise<void>>();
+  private readonly results = new Map<string, Promise<{ error?: unknown }>>();
+
+  add(name: string, body: () => Promise<void>): string {
+    if (this.scenarios.has(name)) throw new Error(`scenario "${name}" registered twice`);
+    this.scenarios.set(name, body);
+    return name;
+  }
+
+  /** Starts every scenario (longest-registered first), at most `concurrency` at once. */
+  runAll(concurrency: number): void {
+    const queue = [...this.scenarios];
+    let running = 0;
+    const waiters: Array<() => void> = [];
+    const slot = async (): Promise<void> => {
+      while (running >= concurrency) await new Promise<void>((r) => waiters.push(r));
+      running++;
+    };
+    const release = (): void => {
+      running--;
+      waiters.shift()?.();
+    };
+    for (const [name, body] of queue) {
+      const settled = slot()
+        .then(body)
+        .then(
+          () => ({}),
+          (error: unknown) => ({ error }),
+        )
+        .finally(release);
+      this.results.set(name, settled);
+    }
+  }
+
+  /** Resolves when the scenario passed; rejects with its error. */
+  async result(name: string): Promise<void> {
+    const outcome = await this.results.get(name);
+    if (outcome === undefined) throw new Error(`scenario "${name}" never ran`);
+    if ('error' in outcome) throw outcome.error;
+  }
+}
+
+/**
+ * Declares a matrix of fault scenarios in the enclosing describe: `scenario(name, body)` is one
+ * test; `knownBug(name, body)` is a test expected to fail until the reported bug is fixed
+ * (vitest's `it.fails`). Bodies start together in a beforeAll, `concurrency` at a time.
+ */
+export function faultMatrix(concurrency: number): {
+  scenario: (name: string, body: () => Promise<void>) => void;
+  knownBug: (name: string, body: () => Promise<void>) => void;
+} {
+  const runner = new ScenarioRunner();
+  beforeAll(() => runner.runAll(concurrency));
+  return {
+    scenario: (name, body) => {
+      runner.add(name, body);
+      it(name, () => runner.result(name), CASE_TIMEOUT_MS);
+    },
+    knownBug: (name, body) => {
+      runner.add(name, body);
+      it.fails(name, () => runner.result(name), CASE_TIMEOUT_MS);
+    },
+  };
+}
+
+/** Generous: an `it` may wait for its scenario's turn as well as for the scenario itself. */
+const CASE_TIMEOUT_MS = 90_000;
