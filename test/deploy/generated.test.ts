@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { at, exists, filesUnder, list, map, readText, readYaml, readYamlDocs, repoPath } from './repo.js';
+import { at, filesUnder, list, map, readText, readYaml, readYamlDocs, repoPath } from './repo.js';
 
 /**
  * deploy/kubernetes/monitoring/ holds Kubernetes forms of artefacts kept elsewhere; these tests

@@ -33,7 +33,25 @@ function isCostOrRatio(name: string): boolean {
   return name.startsWith('llm_cost_') && (name.includes('usd') || /_ratio(?:$|_)/.test(name)) && name !== 'llm_cost_api_savings_usd';
 }
 
-let startGate: Promise<unknown> = Promise.resolve();
+/** A counting semaphore. */
+class Gate {
+  private used = 0;
+  private readonly waiters: Array<() => void> = [];
+  constructor(public width: number) {}
+
+  async acquire(): Promise<void> {
+    while (this.used >= this.width) await new Promise<void>((r) => this.waiters.push(r));
+    this.used++;
+  }
+
+  release(): void {
+    this.used--;
+    this.waiters.shift()?.();
+  }
+}
+
+/** How many CLIs may be starting at once (see FaultCase.start). */
+const startGate = new Gate(1);
 
 export class FaultCase {
   latest = '';
@@ -55,12 +73,14 @@ export class FaultCase {
   }
 
   /**
-   * Starts the CLI and waits until `ready` holds for its /metrics. Start-ups are serialised: a
-   * Node process starting costs a CPU-second, and a dozen at once on two cores would make the
-   * other cases' healthy polls time out. Faults are injected only after `ready`.
+   * Starts the CLI and waits until `ready` holds for its /metrics. Start-ups are throttled
+   * (faultMatrix's `startWidth`, default 1): a Node process starting costs most of a CPU-second,
+   * and a dozen at once on two cores would make the other cases' healthy polls time out. Faults
+   * are injected only after `ready`.
    */
   static async start(args: string[], env: Record<string, string>, ready: (text: string) => boolean, what = 'the case to be ready'): Promise<FaultCase> {
-    const turn = startGate.then(async () => {
+    await startGate.acquire();
+    try {
       const c = new FaultCase(await startCli(args, env));
       try {
         await c.until(what, ready, 20_000);
@@ -70,9 +90,9 @@ export class FaultCase {
         throw error;
       }
       return c;
-    });
-    startGate = turn.catch(() => undefined);
-    return turn;
+    } finally {
+      startGate.release();
+    }
   }
 
   get pid(): number {
@@ -295,27 +315,18 @@ export class ScenarioRunner {
     return name;
   }
 
-  /** Starts every scenario (longest-registered first), at most `concurrency` at once. */
+  /** Starts every scenario in registration order (register the longest first), `concurrency` at once. */
   runAll(concurrency: number): void {
-    const queue = [...this.scenarios];
-    let running = 0;
-    const waiters: Array<() => void> = [];
-    const slot = async (): Promise<void> => {
-      while (running >= concurrency) await new Promise<void>((r) => waiters.push(r));
-      running++;
-    };
-    const release = (): void => {
-      running--;
-      waiters.shift()?.();
-    };
-    for (const [name, body] of queue) {
-      const settled = slot()
+    const slots = new Gate(concurrency);
+    for (const [name, body] of this.scenarios) {
+      const settled = slots
+        .acquire()
         .then(body)
         .then(
           () => ({}),
           (error: unknown) => ({ error }),
         )
-        .finally(release);
+        .finally(() => slots.release());
       this.results.set(name, settled);
     }
   }
@@ -331,14 +342,21 @@ export class ScenarioRunner {
 /**
  * Declares a matrix of fault scenarios in the enclosing describe: `scenario(name, body)` is one
  * test; `knownBug(name, body)` is a test expected to fail until the reported bug is fixed
- * (vitest's `it.fails`). Bodies start together in a beforeAll, `concurrency` at a time.
+ * (vitest's `it.fails`). Bodies start together in a beforeAll, `concurrency` at a time, with
+ * `startWidth` CLIs starting at once.
  */
-export function faultMatrix(concurrency: number): {
+export function faultMatrix(
+  concurrency: number,
+  { startWidth = 1 }: { startWidth?: number } = {},
+): {
   scenario: (name: string, body: () => Promise<void>) => void;
   knownBug: (name: string, body: () => Promise<void>) => void;
 } {
   const runner = new ScenarioRunner();
-  beforeAll(() => runner.runAll(concurrency));
+  beforeAll(() => {
+    startGate.width = startWidth;
+    runner.runAll(concurrency);
+  });
   return {
     scenario: (name, body) => {
       runner.add(name, body);
