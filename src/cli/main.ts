@@ -63,7 +63,11 @@ export function buildProgram(): Command {
     .description('run the exporter against a built-in simulated GPU host (no GPU or vLLM needed)')
     .showHelpAfterError('(run llm-cost-exporter demo --help for usage)')
     .action(async (_args: unknown, command: Command) => {
+      // nothing to save while the history is replayed: a signal then simply ends the demo
+      const early = () => process.exit(0);
+      process.once('SIGINT', early).once('SIGTERM', early);
       const { running, host } = await runDemo(command.opts());
+      process.off('SIGINT', early).off('SIGTERM', early);
       stopOnSignals({ ...running, stop: async () => (await running.stop(), await host.stop()) });
     });
   for (const [flags, description, defaultValue] of DEMO_OPTIONS) demoCommand.option(flags, description, defaultValue);

@@ -109,7 +109,7 @@ export class DemoHost {
 
   /**
    * Replays the warm-up span at full speed, feeding the exporter in process: vLLM's exposition
-   * (rendered and parsed like a poll, every simulated minute) and one GPU reading per step.
+   * (rendered and parsed like a poll, every 5 simulated minutes: the windows' bucket boundaries stay aligned) and one GPU reading per step.
    * Returns the real milliseconds it took.
    */
   async warmUp(exporter: Exporter): Promise<number> {
@@ -117,7 +117,7 @@ export class DemoHost {
     const clock = this.sim.clock;
     this.sim.gpuStateFileEnabled = false;
     const uuids = Array.from({ length: this.options.gpus }, (_, i) => simulatedGpuUuid(i));
-    const stopPolls = clock.every(60_000, () => {
+    const stopPolls = clock.every(300_000, () => {
       const text = renderVllmMetrics(this.sim.vllm, keepVllmSample);
       const reading = readVllm(parseExposition(text, { keep: keepVllmSample }));
       exporter.completeCycle([{ ok: true, atMs: clock.now(), reading }], clock.now(), false);
@@ -128,9 +128,12 @@ export class DemoHost {
         exporter.onGpuReading({ index, uuid, name: SIMULATED_GPU_NAME, utilizationRatio: util, lost: false }, clock.now());
       });
     });
+    // publish now and then, so /metrics and the status page answer (and fill up) during the replay
+    const stopPublishing = clock.every(6 * 3_600_000, () => exporter.publishNow());
     await clock.run(this.options.liveStartMs);
     stopPolls();
     stopGpus();
+    stopPublishing();
     exporter.publishNow();
     this.sim.enableGpuStateFile();
     return performance.now() - started;
