@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VllmDouble } from '../doubles/vllm-double.js';
 import { NVIDIA_SMI_DOUBLE, sampleValue, startCli, type CliProcess } from './cli-process.js';
@@ -43,6 +44,20 @@ describe('serve end to end: real CLI, HTTP vLLM double, executable nvidia-smi do
   });
 
   it('prices the traffic at $2.25 per million tokens within 2% inside 30 s', () => {
+    // the figures, for the record (test-artifacts/ is not in git)
+    mkdirSync('test-artifacts', { recursive: true });
+    const pick = (name: string, labels: Record<string, string>) => `${name}${JSON.stringify(labels)} ${sampleValue(metrics, name, labels)}`;
+    writeFileSync(
+      'test-artifacts/serve-e2e.txt',
+      [
+        pick('llm_cost_window_covered_seconds', { window: '5m' }),
+        pick('llm_cost_usd_per_million_tokens', { basis: 'compute', window: '5m' }),
+        pick('llm_cost_utilization_ratio', { source: 'tokens', window: '5m' }),
+        pick('llm_cost_utilization_ratio', { source: 'gpu', window: '5m' }),
+        pick('llm_cost_tokens_per_second', { direction: 'prompt', window: '5m' }),
+        pick('llm_cost_tokens_per_second', { direction: 'generation', window: '5m' }),
+      ].join('\n') + '\n',
+    );
     expect(sampleValue(metrics, 'llm_cost_usd_per_million_tokens', { basis: 'compute', window: '5m' })).toBeCloseTo(2.25, 1);
     const usd = sampleValue(metrics, 'llm_cost_usd_per_million_tokens', { basis: 'compute', window: '5m' })!;
     expect(Math.abs(usd / 2.25 - 1)).toBeLessThan(0.02);

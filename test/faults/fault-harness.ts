@@ -73,26 +73,27 @@ export class FaultCase {
   }
 
   /**
-   * Starts the CLI and waits until `ready` holds for its /metrics. Start-ups are throttled
-   * (faultMatrix's `startWidth`, default 1): a Node process starting costs most of a CPU-second,
-   * and a dozen at once on two cores would make the other cases' healthy polls time out. Faults
-   * are injected only after `ready`.
+   * Starts the CLI and waits until `ready` holds for its /metrics. Boots are throttled until the
+   * CLI listens (faultMatrix's `startWidth`, default 1): a Node process booting costs most of a
+   * CPU-second, and a dozen at once on two cores would make the other cases' healthy polls time
+   * out. Faults are injected only after `ready`.
    */
   static async start(args: string[], env: Record<string, string>, ready: (text: string) => boolean, what = 'the case to be ready'): Promise<FaultCase> {
     await startGate.acquire();
+    let c: FaultCase;
     try {
-      const c = new FaultCase(await startCli(args, env));
-      try {
-        await c.until(what, ready, 20_000);
-        c.readyAtMs = Date.now();
-      } catch (error) {
-        await c.stop();
-        throw error;
-      }
-      return c;
+      c = new FaultCase(await startCli(args, env)); // resolves once it listens: the CPU-heavy part
     } finally {
       startGate.release();
     }
+    try {
+      await c.until(what, ready, 20_000);
+      c.readyAtMs = Date.now();
+    } catch (error) {
+      await c.stop();
+      throw error;
+    }
+    return c;
   }
 
   get pid(): number {
@@ -318,10 +319,18 @@ export class ScenarioRunner {
   /** Starts every scenario in registration order (register the longest first), `concurrency` at once. */
   runAll(concurrency: number): void {
     const slots = new Gate(concurrency);
+    const started = Date.now();
     for (const [name, body] of this.scenarios) {
       const settled = slots
         .acquire()
-        .then(body)
+        .then(async () => {
+          const t0 = Date.now();
+          try {
+            await body();
+          } finally {
+            if (process.env['LLM_COST_FAULT_TIMELINE'] === '1') process.stdout.write(`[fault] ${name}: ${((t0 - started) / 1000).toFixed(1)}s +${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
+          }
+        })
         .then(
           () => ({}),
           (error: unknown) => ({ error }),

@@ -85,8 +85,7 @@ const AT_START: ReadonlyArray<readonly [string, NvidiaCase, string]> = [
 ];
 
 describe('fault matrix: nvidia-smi', () => {
-  // vLLM health is only the start condition here: two start-ups at a time are fine
-  const { scenario, knownBug } = faultMatrix(10, { startWidth: 2 });
+  const { scenario, knownBug } = faultMatrix(12);
 
   // the longest case first: the start-up allowance for a first row is 15 s (NVML can be that slow)
   scenario('a child that hangs without output from the start: killed after the start-up allowance, restarted', async () => {
