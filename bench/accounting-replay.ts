@@ -216,7 +216,7 @@ export interface ReplayOptions {
 export async function runAccountingReplay(opts: ReplayOptions): Promise<ReplayResult> {
   const pool = buildDeltas();
   // Budgets of CPU per pass: a full run replays the whole year if the code is fast enough.
-  const budget = opts.quick ? 0.5 : 15;
+  const budget = opts.quick ? 0.5 : 12;
   const record = replay('record', pool, 0, budget);
   await new Promise<void>((r) => setImmediate(r));
   const hourly = replay('hourly', pool, 60, budget);

@@ -23,7 +23,7 @@ import type { ExporterState } from '../src/exporter/exporter.js';
 import { formatReplay, REPLAY_TARGET_SECONDS, replayMeetsTarget, runAccountingReplay, weekOfHistory, type ReplayResult } from './accounting-replay.js';
 import { formatGpuPolling, runGpuPollingBench, type PollingResult } from './gpu-polling.js';
 import { formatParserBenchTable, runParserBench, type ParserBenchRow } from './parser.js';
-import { formatScrape, NODE_EXPORTER, OURS, runScrapeBench, SCRAPE_TARGETS, scrapeVerdict, type ScrapeResult } from './scrape.js';
+import { CONTROL, formatScrape, NODE_EXPORTER, OURS, runScrapeBench, SCRAPE_TARGETS, scrapeVerdict, type ScrapeResult } from './scrape.js';
 import { formatSteadyState, runSteadyState, STEADY_TARGETS, steadyStateMeetsTargets, type SteadyStateResult } from './steady-state.js';
 import { WRK } from './support/load.js';
 import { debianVersion, describeMachine, type Machine } from './support/machine.js';
@@ -192,7 +192,7 @@ async function runSections(args: Args, useWrk: boolean, haveNodeExporter: boolea
   if (args.only.has('steady') || args.only.has('scrape')) {
     let rig: Rig | undefined;
     try {
-      rig = await startRig(args.only.has('steady'));
+      rig = await startRig(true);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       for (const s of ['steady', 'scrape'] as const) if (args.only.has(s)) results.errors.push({ section: s, message });
@@ -205,7 +205,6 @@ async function runSections(args: Args, useWrk: boolean, haveNodeExporter: boolea
           results.steady = await runSteadyState({ quick: args.quick, exporter: r.exporter, ...(r.bare && { bare: r.bare }) });
           log(formatSteadyState(results.steady));
         });
-        await r.bare?.stop();
         await timed('scrape', async () => {
           let nodeExporter: ExporterProc | undefined;
           try {
@@ -216,6 +215,7 @@ async function runSections(args: Args, useWrk: boolean, haveNodeExporter: boolea
               quick: args.quick,
               ours: { name: OURS, proc: r.exporter },
               ...(nodeExporter && { reference: { name: NODE_EXPORTER, proc: nodeExporter } }),
+              ...(r.bare && { control: { name: CONTROL, proc: r.bare } }),
               useWrk,
             });
             log(formatScrape(results.scrape));
@@ -326,7 +326,7 @@ const METHODS: Record<Section, string> = {
     '`recordTraffic` (one per vLLM target, with a 23-bucket TTFT increase and one model\'s totals) + 8 × `recordGpuReading`; a year = ' +
     '525,600 samples, on a weekday/weekend daily traffic curve. An evaluation = what `Exporter.publish` asks of the accounting each ' +
     'cycle: `windows(now)`, `windowFigures` for 5m/1h/24h/7d, `peakToTroughRatio` and the 1 h and 24 h `ringHistory`. CPU time of ' +
-    'the process (`process.cpuUsage`). A pass that would exceed its CPU budget (15 s full, 0.5 s quick) stops and is extrapolated ' +
+    'the process (`process.cpuUsage`). A pass that would exceed its CPU budget (12 s full, 0.5 s quick) stops and is extrapolated ' +
     'linearly from the minutes replayed after the 7-day rings filled; the strict pass is the record pass + 525,600 × the mean ' +
     'evaluation measured on full rings unless it fits the budget.',
   gpu:
@@ -340,14 +340,17 @@ const METHODS: Record<Section, string> = {
     'bench/steady-state.ts. `node dist/cli/main.js serve` (the product build) with `--nvidia-smi.interval 1s --poll-interval 5s`, ' +
     '8 GPUs from the nvidia-smi double (src/simulator/nvidia-smi-double, a Node.js script the exporter spawns with `-lms 1000`) and 4 ' +
     'vLLM doubles (src/simulator/vllm-http-double.ts, newest layout, ~62 KB each, counters advancing every second) in a separate ' +
-    'helper process. After a warm-up it is scraped every 15 s with Prometheus\' headers. CPU = change of utime+stime in ' +
+    'helper process. Its storage directory is seeded with a week of per-minute history (the replay\'s traffic, written with the ' +
+    'product\'s StateFile), so it restores full 5m/1h/24h/7d windows and works, renders and persists as a week-old exporter does. ' +
+    'After a 20 s warm-up it is scraped every 15 s with Prometheus\' headers. CPU = change of utime+stime in ' +
     '/proc/PID/stat of the exporter process (all its threads, not its children) ÷ the window; memory = VmRSS every second and ' +
     'VmHWM. A bare `node:http` server sending a body of the same size, scraped alike, runs side by side as the floor.',
   scrape:
     'bench/scrape.ts. The same exporter (still watching 8 GPUs and 4 targets) and Debian\'s `prometheus-node-exporter` (default ' +
     'collectors) on 127.0.0.1. For 1, 10 and 50 connections each server in turn gets `wrk -t1 -cC -d10s --latency URL` (plain GET, ' +
     'no compression, as in shared/research/perf-anchors.md §2), then one more pair at 1 connection with Prometheus\' request ' +
-    'headers (OpenMetrics preferred, gzip). Server CPU = change of utime+stime of its process across the run ÷ requests. wrk shares ' +
+    'headers (OpenMetrics preferred, gzip). At 1 client the bare `node:http` server of section 2 runs too, as a control for host ' +
+    'noise. Server CPU = change of utime+stime of its process across the run ÷ 2xx responses. wrk shares ' +
     'the machine\'s cores with the server: compare ratios, not absolutes.',
 };
 

@@ -24,6 +24,7 @@ export interface ScrapeRow {
   readonly load: LoadResult;
   /** 2xx responses per second (node_exporter answers 503 past --web.max-requests=40). */
   readonly okPerSecond: number;
+  /** Server CPU over the run ÷ 2xx responses (node_exporter's cheap 503s are not counted as scrapes). */
   readonly cpuMsPerRequest: number;
   /** Server CPU over the run ÷ its duration: how much of one core it used. */
   readonly cpuCores: number;
@@ -49,12 +50,15 @@ export interface ScrapeOptions {
   readonly ours: ScrapeServer;
   /** node_exporter; absent = not installed (quick runs only). */
   readonly reference?: ScrapeServer;
+  /** A bare Node.js HTTP server with a body of the same size: the control for host noise (1 client, plain). */
+  readonly control?: ScrapeServer;
   readonly useWrk: boolean;
 }
 
 export const SCRAPE_TARGETS = { throughputRatio: 10, cpuMsPerRequest: 0.3, p99MsAt1: 2 } as const;
 export const OURS = 'llm-cost-exporter';
 export const NODE_EXPORTER = 'node_exporter';
+export const CONTROL = 'bare node:http (control)';
 
 const headerValues = (h: HeaderSet): Record<string, string> => (h === 'prometheus' ? PROMETHEUS_SCRAPE_HEADERS : {});
 
@@ -77,7 +81,7 @@ export async function runScrapeBench(opts: ScrapeOptions): Promise<ScrapeResult>
     sizes[s.name] = { plain: plain.bytes, prometheus: prom.bytes, samples };
   }
   // warm-up: JIT, connection paths, node_exporter's collectors
-  for (const s of servers) await load(s.proc.url, 10, opts.quick ? 1 : 3, 'plain');
+  for (const s of [...servers, ...(opts.control ? [opts.control] : [])]) await load(s.proc.url, 10, opts.quick ? 1 : 3, 'plain');
 
   const plan: Array<[number, HeaderSet]> = [
     [1, 'plain'],
@@ -87,7 +91,8 @@ export async function runScrapeBench(opts: ScrapeOptions): Promise<ScrapeResult>
   ];
   const rows: ScrapeRow[] = [];
   for (const [c, h] of plan) {
-    for (const s of servers) {
+    const inRun = c === 1 && h === 'plain' && opts.control ? [...servers, opts.control] : servers;
+    for (const s of inRun) {
       await sleep(pause);
       const before = readCpu(s.proc.pid)?.selfMs ?? NaN;
       const t0 = performance.now();
@@ -101,7 +106,7 @@ export async function runScrapeBench(opts: ScrapeOptions): Promise<ScrapeResult>
         headers: h,
         load: result,
         okPerSecond: ok / result.seconds,
-        cpuMsPerRequest: cpuMs / Math.max(1, result.requests),
+        cpuMsPerRequest: cpuMs / Math.max(1, ok),
         cpuCores: cpuMs / 1000 / elapsedS,
         loadAverage: loadAverage1m(),
       });
@@ -150,7 +155,7 @@ export function formatScrape(r: ScrapeResult): string {
   const headerText = (h: HeaderSet): string => (h === 'plain' ? 'plain' : 'Prometheus (OM + gzip)');
   lines.push(
     table(
-      ['server', '>clients', 'request', '>p50 ms', '>p99 ms', '>req/s (2xx)', '>non-2xx', '>server CPU ms/req', '>server cores', '>load avg'],
+      ['server', '>clients', 'request', '>p50 ms', '>p99 ms', '>req/s (2xx)', '>non-2xx', '>server CPU ms per 2xx', '>server cores', '>load avg'],
       r.rows.map((x) => [
         x.server === OURS ? `**${x.server}**` : x.server,
         String(x.concurrency),
@@ -189,6 +194,14 @@ export function formatScrape(r: ScrapeResult): string {
     .map(([name, s]) => `${name} ${int(s.plain)} B plain / ${int(s.prometheus)} B as Prometheus asks, ${int(s.samples)} samples`)
     .join('; ');
   lines.push(`Load tool: ${r.tool === 'wrk' ? 'wrk -t1 (Debian)' : 'built-in Node.js client'}, ${r.seconds} s per run. Response sizes: ${sizeText}.`);
+  const control = r.rows.find((x) => x.server === CONTROL);
+  const ours1 = find(r, OURS, 1, 'plain');
+  if (control && ours1) {
+    lines.push(
+      `Control for host noise: a bare Node.js HTTP server sending a body of the same size had p50 ${fx(control.load.p50Ms, 2)} ms and p99 ` +
+        `${fx(control.load.p99Ms, 2)} ms at 1 client in the same run (ours: ${fx(ours1.load.p50Ms, 2)} / ${fx(ours1.load.p99Ms, 2)} ms).`,
+    );
+  }
   const v = scrapeVerdict(r);
   lines.push(
     `Targets: throughput ≥ ${SCRAPE_TARGETS.throughputRatio}× node_exporter at every concurrency ${mark(v.throughput)} (lowest ${v.minRatio === undefined ? 'n/a' : fx(v.minRatio, 1) + '×'}); ` +

@@ -54,7 +54,7 @@ const sampleLines = (text: string): number => text.split('\n').filter((l) => l !
 
 export async function runSteadyState(opts: SteadyStateOptions): Promise<SteadyStateResult> {
   const { exporter, bare } = opts;
-  const warmupSeconds = opts.quick ? 3 : 15;
+  const warmupSeconds = opts.quick ? 3 : 20;
   const windowSeconds = opts.quick ? 6 : 60;
   const scrapeEverySeconds = opts.quick ? 3 : 15;
 

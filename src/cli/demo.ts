@@ -4,6 +4,7 @@ import { parseDuration } from '../config/duration.js';
 import { flagsFromCommander } from '../config/flags.js';
 import { loadConfig } from '../config/load-config.js';
 import { DEFAULT_DEMO, DemoHost } from '../simulator/demo-host.js';
+import { historyExporterFlags, parseHistoryLabels, simulateHistory, writeOpenMetricsHistory } from '../simulator/history.js';
 import { createLogger } from './logger.js';
 import { serve, type RunningExporter } from './serve.js';
 
@@ -15,6 +16,9 @@ export const DEMO_OPTIONS = [
   ['--models <names>', 'comma-separated model names served by the simulated vLLM', DEFAULT_DEMO.models.join(',')],
   ['--peak-to-trough <ratio>', 'busiest over quietest weekday hour of the simulated traffic', String(DEFAULT_DEMO.peakToTrough)],
   ['--seed <n>', 'seed of the simulated traffic (same seed, same week)', String(DEFAULT_DEMO.seed)],
+  ['--history <file>', 'instead of serving: write --warmup of simulated history (ending now) as OpenMetrics for promtool tsdb create-blocks-from openmetrics, then exit', ''],
+  ['--history-step <duration>', 'with --history: one sample of every series per step (whole minutes)', '60s'],
+  ['--history-labels <labels>', 'with --history: target labels added to every series, as a scrape would', 'job=llm-cost-exporter,instance=demo:9787'],
 ] as const;
 
 function positive(key: string, text: string, integer = false): number {
@@ -37,6 +41,7 @@ export async function runDemo(opts: Record<string, unknown>): Promise<{ running:
   } catch {
     throw new ConfigError('demo.warmup', `expected a duration like 7d, 24h or 0s, got "${text('warmup')}"`);
   }
+  if (text('history')) return writeHistory(opts, warmupMs);
   const host = new DemoHost({
     ...DEFAULT_DEMO,
     liveStartMs: Math.floor(Date.now() / 5000) * 5000,
@@ -85,4 +90,51 @@ export async function runDemo(opts: Record<string, unknown>): Promise<{ running:
     ].join('\n'),
   );
   return { running, host };
+}
+
+/** `demo --history <file>`: the simulated history as one OpenMetrics file (docs/backfill.md), then exit 0. */
+async function writeHistory(opts: Record<string, unknown>, warmupMs: number): Promise<never> {
+  const text = (k: string) => String(opts[k]);
+  let stepMs: number;
+  try {
+    stepMs = parseDuration(text('historyStep'));
+  } catch {
+    stepMs = NaN;
+  }
+  if (!(stepMs >= 60_000) || stepMs % 60_000 !== 0) {
+    throw new ConfigError('demo.history_step', `expected whole minutes like 60s or 5m, got "${text('historyStep')}"`);
+  }
+  let labels: Record<string, string>;
+  try {
+    labels = parseHistoryLabels(text('historyLabels'));
+  } catch (error) {
+    throw new ConfigError('demo.history_labels', (error as Error).message);
+  }
+  const host = new DemoHost({
+    ...DEFAULT_DEMO,
+    liveStartMs: Math.floor(Date.now() / stepMs) * stepMs,
+    warmupMs,
+    gpus: positive('gpus', text('gpus'), true),
+    models: text('models').split(',').map((m) => m.trim()).filter(Boolean),
+    peakToTrough: positive('peak_to_trough', text('peakToTrough')),
+    seed: positive('seed', text('seed'), true),
+  });
+  const user = flagsFromCommander(opts);
+  const file = typeof user['config'] === 'string' ? user['config'] : undefined;
+  const config = loadConfig({ file, env: process.env, flags: { ...historyExporterFlags(host), ...user, 'vllm.targets': historyExporterFlags(host)['vllm.targets']! } });
+  const history = await simulateHistory({ host, config, stepMs, labels });
+  const written = writeOpenMetricsHistory(history, text('history'));
+  const first = history.timesMs[0];
+  const last = history.timesMs[history.timesMs.length - 1];
+  process.stdout.write(
+    [
+      `llm-cost-exporter demo: ${Math.round(warmupMs / 3_600_000)} h of simulated history (${host.options.gpus} x A100 at $${host.options.gpuHourlyCostUsd}/h) in ${(history.realMs / 1000).toFixed(1)} s`,
+      `  wrote ${text('history')}: ${written.series} series, ${written.samples} samples, ${(written.bytes / 1e6).toFixed(1)} MB`,
+      `  from ${first === undefined ? '-' : new Date(first).toISOString()} to ${last === undefined ? '-' : new Date(last).toISOString()}, every ${stepMs / 1000} s`,
+      `  next: promtool tsdb create-blocks-from openmetrics ${text('history')} <prometheus data dir> (see docs/backfill.md)`,
+      '',
+    ].join('\n'),
+  );
+  await host.stop();
+  return process.exit(0);
 }

@@ -4,6 +4,7 @@ import type { Config } from '../config/config.js';
 import { ConfigError } from '../config/config-error.js';
 import { addConfigOptions, flagsFromCommander } from '../config/flags.js';
 import { loadConfig } from '../config/load-config.js';
+import { loadWebConfig } from '../server/web-config.js';
 import { systemClock } from '../time/clock.js';
 import { DEMO_OPTIONS, runDemo } from './demo.js';
 import { createLogger } from './logger.js';
@@ -38,6 +39,7 @@ function stopOnSignals(running: RunningExporter): void {
 async function runServe(opts: Record<string, unknown>): Promise<void> {
   const config = configFrom(opts);
   if (opts['config.check'] ?? opts['configCheck']) {
+    if (config.web.config_file) loadWebConfig(config.web.config_file);
     process.stdout.write(`configuration OK: ${config.vllm.targets.length} vLLM target(s), compare_to ${config.compare_to}\n`);
     return;
   }

@@ -4,6 +4,7 @@ import type { Config } from '../config/config.js';
 import { Exporter } from '../exporter/exporter.js';
 import { ExporterMetrics } from '../exposition/exporter-metrics.js';
 import { startHttpServer } from '../server/http-server.js';
+import { loadWebConfig } from '../server/web-config.js';
 import { Persistence } from '../storage/persistence.js';
 import type { Clock } from '../time/clock.js';
 import { VERSION } from './version.js';
@@ -26,6 +27,8 @@ export interface ServeOptions {
 
 /** `serve`: the exporter, its metrics and its HTTP server, wired together and started. */
 export async function serve({ config, clock, logger, beforeStart, persist = true }: ServeOptions): Promise<RunningExporter> {
+  // read before anything starts: a bad web config is a configuration error (exit 2)
+  const webConfig = config.web.config_file ? loadWebConfig(config.web.config_file) : undefined;
   const persistence = persist ? new Persistence(config.storage.path, config.storage.save_interval, logger) : undefined;
   const restored = persistence?.restore();
   const exporter = new Exporter({
@@ -36,9 +39,7 @@ export async function serve({ config, clock, logger, beforeStart, persist = true
     ...(persistence && { storageStatus: () => persistence.status }),
   });
   const metrics = new ExporterMetrics(VERSION);
-  exporter.onSnapshot((snapshot) => {
-    metrics.publish(snapshot).catch((error: unknown) => logger.error({ err: error }, 'rendering /metrics failed; serving the previous rendering'));
-  });
+  exporter.onSnapshot((snapshot) => metrics.publish(snapshot));
   const { server, port } = await startHttpServer({
     listenAddress: config.web.listen_address,
     telemetryPath: config.web.telemetry_path,
@@ -46,6 +47,7 @@ export async function serve({ config, clock, logger, beforeStart, persist = true
     ready: () => exporter.ready(),
     latest: () => exporter.latest(),
     logger,
+    ...(webConfig && { webConfig }),
   });
   await beforeStart?.(exporter);
   exporter.start();

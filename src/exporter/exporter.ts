@@ -71,6 +71,7 @@ export class Exporter {
   private cycleRunning: Promise<void> | undefined;
   private stopTimer: (() => void) | undefined;
   private warnedUnknownRate = false;
+  private readonly warnedMissingGpus = new Set<number>();
   private readonly timestampToleranceMs: number;
   /** Set after a restore until every target has answered (or a deadline): see resumeAfterGap. */
   private pendingGap: PendingGap | undefined;
@@ -277,7 +278,13 @@ export class Exporter {
     const uuid = reading.uuid ?? this.uuidByIndex.get(reading.index);
     if (uuid === undefined) return;
     this.uuidByIndex.set(reading.index, uuid);
-    const name = reading.name ?? this.gpus.get(uuid)?.name;
+    const previous = this.gpus.get(uuid);
+    const name = reading.name ?? previous?.name;
+    if (reading.lost !== (previous?.last?.lost ?? false)) {
+      const fields = { gpu: reading.index, uuid };
+      if (reading.lost) this.options.logger.warn(fields, 'nvidia-smi reports the GPU as lost: it stays billed, its utilisation is unknown');
+      else this.options.logger.info(fields, 'the GPU is back');
+    }
     this.gpus.set(uuid, { uuid, index: reading.index, ...(name !== undefined && { name }), last: reading });
     // the row's own sample time, when it agrees with our clock, is immune to pipe and event-loop
     // delays; a zone mismatch (hours off) or a clock step falls back to the arrival time
@@ -310,8 +317,21 @@ export class Exporter {
     return n === undefined ? undefined : n * config.gpu.hourly_cost_usd!;
   }
 
+  /** A gpu.indices entry nvidia-smi does not report is billed all the same: say so once (a typo?). */
+  private warnMissingGpus(): void {
+    const indices = this.options.config.gpu.indices;
+    if (!indices || !this.nvidiaSmi?.health().up) return;
+    const reported = new Set([...this.gpus.values()].filter((g) => g.last).map((g) => g.index));
+    for (const index of indices) {
+      if (reported.has(index) || this.warnedMissingGpus.has(index)) continue;
+      this.warnedMissingGpus.add(index);
+      this.options.logger.warn({ gpu: index }, 'gpu.indices lists a GPU that nvidia-smi does not report: it is billed anyway');
+    }
+  }
+
   private publish(now: number): void {
     const { config } = this.options;
+    this.warnMissingGpus();
     const capacity = config.capacity.tokens_per_second;
     const tallies = this.ledger.windows(now);
     const windows = {} as Record<WindowName, WindowFigures>;

@@ -18,7 +18,8 @@ export interface SeriesWriter {
 
 /**
  * The prom-client registries (text 0.0.4 and OpenMetrics), filled from a Snapshot once per
- * accounting tick and serialised right then: a scrape sends a cached string and computes nothing.
+ * accounting tick. Each format is serialised at most once per tick, on the first scrape that asks
+ * for it (Prometheus only ever asks for OpenMetrics); later scrapes send the cached string.
  */
 export class ExporterMetrics {
   private readonly text = new Registry<PrometheusContentType>();
@@ -26,6 +27,7 @@ export class ExporterMetrics {
   // one set of metric objects per registry: prom-client's OpenMetrics rendering renames counters
   // in place (drops `_total`), so sharing them would corrupt the text rendering
   private readonly metrics = new Map<string, (Gauge | Counter)[]>();
+  private published = false;
   private renderedText: Rendered | undefined;
   private renderedOpenMetrics: Rendered | undefined;
 
@@ -42,8 +44,8 @@ export class ExporterMetrics {
     }
   }
 
-  /** Replaces every series with the snapshot's values, then serialises both formats. */
-  async publish(snapshot: Snapshot): Promise<void> {
+  /** Replaces every series with the snapshot's values; the renderings are made on demand. */
+  publish(snapshot: Snapshot): void {
     for (const pair of this.metrics.values()) for (const metric of pair) metric.reset();
     const writer: SeriesWriter = {
       set: (name, labels, value) => {
@@ -56,14 +58,23 @@ export class ExporterMetrics {
     };
     writer.set('llm_cost_build_info', { version: this.version, node_version: process.version }, 1);
     writeSnapshot(snapshot, writer);
-    const [text, om] = await Promise.all([this.text.metrics(), this.openMetrics.metrics()]);
-    this.renderedText = rendered(this.text.contentType, text);
-    this.renderedOpenMetrics = rendered(this.openMetrics.contentType, om);
+    this.published = true;
+    this.renderedText = undefined;
+    this.renderedOpenMetrics = undefined;
   }
 
-  /** The last rendering, in OpenMetrics when the client prefers it (Prometheus does). */
-  current(openMetrics: boolean): Rendered | undefined {
-    return openMetrics ? this.renderedOpenMetrics : this.renderedText;
+  /**
+   * The rendering of the last snapshot, in OpenMetrics when the client prefers it. prom-client
+   * renders in microtasks only, so no publish can interleave with a rendering in progress.
+   */
+  async current(openMetrics: boolean): Promise<Rendered | undefined> {
+    if (!this.published) return undefined;
+    if (openMetrics) {
+      this.renderedOpenMetrics ??= rendered(this.openMetrics.contentType, await this.openMetrics.metrics());
+      return this.renderedOpenMetrics;
+    }
+    this.renderedText ??= rendered(this.text.contentType, await this.text.metrics());
+    return this.renderedText;
   }
 }
 

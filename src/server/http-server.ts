@@ -49,8 +49,8 @@ export function createApp(options: Omit<HttpServerOptions, 'listenAddress' | 'lo
   for (const middleware of webConfigMiddleware(options.webConfig)) app.use(middleware);
   app.use(refuseBodies);
 
-  app.get(options.telemetryPath, (req: Request, res: Response) => {
-    const rendered = options.metrics.current(prefersOpenMetrics(req.headers.accept));
+  app.get(options.telemetryPath, async (req: Request, res: Response) => {
+    const rendered = await options.metrics.current(prefersOpenMetrics(req.headers.accept));
     if (!rendered) {
       res.status(503).type('text/plain').send('first poll cycle still running\n');
       return;

@@ -221,7 +221,9 @@ function tlsConfig(value: unknown, baseDir: string): TlsServerConfig | undefined
 }
 
 function headers(value: unknown): Record<string, string> {
-  const section = mapping(value, 'http_server_config.headers', Object.keys(value ?? {}));
+  // every name passes mapping(); the check below explains which headers the toolkit allows
+  const names = typeof value === 'object' && value !== null ? Object.keys(value) : [];
+  const section = mapping(value, 'http_server_config.headers', names);
   const out: Record<string, string> = {};
   for (const [name, raw] of Object.entries(section)) {
     const path = `http_server_config.headers.${name}`;

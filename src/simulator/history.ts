@@ -10,6 +10,14 @@ import type { DemoHost } from './demo-host.js';
 import { SIMULATED_GPU_NAME, simulatedGpuUuid } from './gpu-identity.js';
 import { renderVllmMetrics } from './vllm-exposition.js';
 
+/**
+ * The exporter flags of a history replay: the host's, with a placeholder vLLM target (the replay
+ * feeds the one target in process, so the vLLM double need not be started).
+ */
+export function historyExporterFlags(host: DemoHost): Record<string, string | string[]> {
+  return { ...host.exporterFlags(), 'vllm.targets': ['http://simulated-vllm.invalid/metrics'] };
+}
+
 /** Labels a Prometheus scrape would attach; backfilled data needs them (the rules join on them). */
 export const DEFAULT_HISTORY_LABELS: Readonly<Record<string, string>> = { job: 'llm-cost-exporter', instance: 'demo:9787' };
 
@@ -52,6 +60,7 @@ const POLL_MS = 60_000;
 export async function simulateHistory(options: HistoryOptions): Promise<History> {
   const { host, config, stepMs } = options;
   if (!(stepMs >= POLL_MS) || stepMs % POLL_MS !== 0) throw new Error(`history step must be a whole number of minutes, got ${stepMs} ms`);
+  if (config.vllm.targets.length !== 1) throw new Error(`a history replay feeds exactly one vLLM target, the config has ${config.vllm.targets.length}`);
   const started = performance.now();
   const clock = host.sim.clock;
   const endMs = Math.floor(host.options.liveStartMs / stepMs) * stepMs;

@@ -22,8 +22,12 @@ export class StateChangeLog {
     this.everUp = true;
   }
 
-  down(error: string): void {
-    if (error !== this.lastError) this.logger.warn({ ...this.context, error }, 'source is down');
-    this.lastError = error;
+  /**
+   * `state` identifies the kind of failure (defaults to the message): a body that breaks at a
+   * different place each poll is one state, not a new line per poll.
+   */
+  down(error: string, state = error): void {
+    if (state !== this.lastError) this.logger.warn({ ...this.context, error }, 'source is down');
+    this.lastError = state;
   }
 }

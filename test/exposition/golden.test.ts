@@ -59,10 +59,13 @@ describe('repeated publishing', () => {
     const { renderGoldenSnapshot } = await import('../support/golden-exporter.js');
     const snapshot = await renderGoldenSnapshot();
     const metrics = new ExporterMetrics('0.0.0-golden');
-    for (let i = 0; i < 3; i++) await metrics.publish(snapshot);
-    const text = metrics.current(false)!.body;
+    for (let i = 0; i < 3; i++) {
+      metrics.publish(snapshot);
+      await metrics.current(true);
+    }
+    const text = (await metrics.current(false))!.body;
     expect(text).toContain('# TYPE llm_cost_spend_usd_total counter');
     expect(text).toContain('llm_cost_tokens_total{direction="prompt"}');
-    expect(metrics.current(true)!.body).toContain('# TYPE llm_cost_spend_usd counter');
+    expect((await metrics.current(true))!.body).toContain('# TYPE llm_cost_spend_usd counter');
   });
 });

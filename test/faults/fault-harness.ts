@@ -328,7 +328,7 @@ export class ScenarioRunner {
           try {
             await body();
           } finally {
-            if (process.env['LLM_COST_FAULT_TIMELINE'] === '1') process.stdout.write(`[fault] ${name}: ${((t0 - started) / 1000).toFixed(1)}s +${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
+            if (process.env['FAULT_TIMELINE'] === '1') process.stdout.write(`[fault] ${name}: ${((t0 - started) / 1000).toFixed(1)}s +${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
           }
         })
         .then(
@@ -350,16 +350,14 @@ export class ScenarioRunner {
 
 /**
  * Declares a matrix of fault scenarios in the enclosing describe: `scenario(name, body)` is one
- * test; `knownBug(name, body)` is a test expected to fail until the reported bug is fixed
- * (vitest's `it.fails`). Bodies start together in a beforeAll, `concurrency` at a time, with
- * `startWidth` CLIs starting at once.
+ * test. Bodies start together in a beforeAll, `concurrency` at a time, with `startWidth` CLIs
+ * starting at once.
  */
 export function faultMatrix(
   concurrency: number,
   { startWidth = 1 }: { startWidth?: number } = {},
 ): {
   scenario: (name: string, body: () => Promise<void>) => void;
-  knownBug: (name: string, body: () => Promise<void>) => void;
 } {
   const runner = new ScenarioRunner();
   beforeAll(() => {
@@ -370,10 +368,6 @@ export function faultMatrix(
     scenario: (name, body) => {
       runner.add(name, body);
       it(name, () => runner.result(name), CASE_TIMEOUT_MS);
-    },
-    knownBug: (name, body) => {
-      runner.add(name, body);
-      it.fails(name, () => runner.result(name), CASE_TIMEOUT_MS);
     },
   };
 }

@@ -20,9 +20,9 @@ export const GOLDEN_T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
  */
 export async function renderGoldenMetrics(): Promise<{ text: string; openMetrics: string }> {
   const metrics = new ExporterMetrics('0.0.0-golden');
-  await metrics.publish(await renderGoldenSnapshot());
+  metrics.publish(await renderGoldenSnapshot());
   const normalise = (body: string) => body.replace(/node_version="[^"]*"/, 'node_version="vX"');
-  return { text: normalise(metrics.current(false)!.body), openMetrics: normalise(metrics.current(true)!.body) };
+  return { text: normalise((await metrics.current(false))!.body), openMetrics: normalise((await metrics.current(true))!.body) };
 }
 
 /** The golden exporter's snapshot after its simulated hour. */

@@ -158,9 +158,16 @@ function setter<K extends keyof MutableReading>(
 function parseLocalTimestamp(raw: string): number | undefined {
   const m = /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?$/.exec(raw.trim());
   if (!m) return undefined;
-  const [, y, mo, d, h, mi, sec, ms] = m;
-  const t = new Date(+y!, +mo! - 1, +d!, +h!, +mi!, +sec!, ms === undefined ? 0 : +ms.padEnd(3, '0')).getTime();
-  return Number.isFinite(t) ? t : undefined;
+  const [y, mo, d, h, mi, sec] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const ms = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0'));
+  const date = new Date(y, mo - 1, d, h, mi, sec, ms);
+  // Date rolls impossible fields over (month 13, day 45) and reads years 0-99 as 19xx: refuse them
+  // (and a local time skipped by a DST change would read as another hour)
+  const same = date.getFullYear() === y && date.getMonth() === mo - 1 && date.getDate() === d && date.getHours() === h && date.getMinutes() === mi && date.getSeconds() === sec;
+  if (y < 2000 || !same) {
+    return undefined;
+  }
+  return date.getTime();
 }
 
 /** Canonical field name -> how to read it. Fields not listed here are skipped. */

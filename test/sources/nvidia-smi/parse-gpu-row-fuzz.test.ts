@@ -403,12 +403,9 @@ describe('parseGpuRow: the timestamp column', () => {
     ms: fc.integer({ min: 0, max: 999 }),
   });
 
-  // KNOWN BUG (reported, minor): parseLocalTimestamp in src/sources/nvidia-smi/parse-gpu-row.ts
-  // hands the fields to `new Date(y, mo - 1, d, h, mi, s, ms)`, which rolls impossible dates over
-  // (`2025/13/45 25:61:61` is read as 2026-02-15) and maps years 0-99 to 1900-1999 (a negative
-  // timestamp for `0000/...`). Harmless today (a row time that disagrees with the clock is ignored),
-  // but the value is not the date printed. Remove `.fails` once out-of-range fields give undefined.
-  it.fails('an accepted timestamp is exactly the local date printed: never rolled over, never before 1970', () => {
+  // `new Date(y, mo - 1, d, ...)` alone would roll `2025/13/45 25:61:61` over to 2026-02-15 and read
+  // years 0-99 as 19xx: the parser must refuse such fields instead
+  it('an accepted timestamp is exactly the local date printed: never rolled over, never before 1970', () => {
     fc.assert(
       fc.property(stamp, (t) => {
         const text = `${pad(t.y, 4)}/${pad(t.mo)}/${pad(t.d)} ${pad(t.h)}:${pad(t.mi)}:${pad(t.s)}.${pad(t.ms, 3)}`;
