@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { createServer, type Server, type ServerOptions } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -78,8 +79,21 @@ export function createApp(options: Omit<HttpServerOptions, 'listenAddress' | 'lo
     else res.json(s);
   });
   app.use('/assets', statusPageAssets());
-  app.get('/', (_req, res) => {
-    res.type('html').send(renderStatusPage(options.latest(), options.telemetryPath));
+  // the page is rendered once per snapshot (it refreshes itself every few seconds) and sent gzipped
+  // when the browser accepts it (~38 KB of HTML, ~9 KB gzipped)
+  let page: { snapshot: Snapshot | undefined; html: string; gzipped?: Buffer } | undefined;
+  app.get('/', (req, res) => {
+    const snapshot = options.latest();
+    if (!page || page.snapshot !== snapshot || !snapshot) page = { snapshot, html: renderStatusPage(snapshot, options.telemetryPath) };
+    res.type('html');
+    res.setHeader('Cache-Control', 'no-store');
+    if (/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
+      res.setHeader('Content-Encoding', 'gzip');
+      res.setHeader('Vary', 'Accept-Encoding');
+      res.end((page.gzipped ??= gzipSync(page.html)));
+    } else {
+      res.end(page.html);
+    }
   });
   app.use((req, res) => {
     res.status(req.method === 'GET' || req.method === 'HEAD' ? 404 : 405).type('text/plain').send('not found\n');
