@@ -11,7 +11,9 @@
  *   --only      run some sections (the document then holds only those).
  *   --no-build  do not rebuild dist/ first (serve and the vLLM doubles run from the product build).
  *   --profile   instead of the sections: run serve under `node --cpu-prof` in the steady-state
- *               setup and print where its CPU goes (self and inclusive time, start-up skipped).
+ *               setup and print where its CPU goes (self and inclusive time, start-up skipped),
+ *               then the steady-state CPU and RSS of four exporters side by side watching nothing,
+ *               only the GPUs, only the vLLM targets, both (~4 minutes).
  *
  * Exit status: 0 when every section ran (missed targets included: they are findings, marked ✗),
  * 1 when a section crashed, 2 for bad usage or (full run) missing wrk / node_exporter.
@@ -43,9 +45,9 @@ import {
   type VllmDoubles,
   waitFor200,
 } from './support/processes.js';
-import { loadAverage1m, readCpu } from './support/proc.js';
+import { loadAverage1m, readCpu, readMemory } from './support/proc.js';
 import { summariseProfile } from './support/profile.js';
-import { fx, mark, sleep, table } from './support/stats.js';
+import { fx, mark, median, sleep, table } from './support/stats.js';
 
 /** In the issue's order (the document's); they run parser, replay, gpu, steady, scrape. */
 const SECTIONS = ['parser', 'steady', 'scrape', 'replay', 'gpu'] as const;
@@ -441,6 +443,55 @@ async function runProfile(args: Args): Promise<void> {
   log('\nSelf time:\n' + fmt(s.self));
   log('\nInclusive time:\n' + fmt(s.inclusive));
   log(`\nprofile: ${relative(process.cwd(), join(dir, file))} (open in Chrome DevTools → Performance)`);
+  await decompose(args);
+}
+
+/**
+ * The steady-state CPU and RSS of serve by what it watches, four exporters side by side (no
+ * profiler): nothing (nvidia-smi off, one vLLM target on a closed port), only the 8 GPUs, only the
+ * 4 vLLM targets, both. Each is seeded with the same week of history and scraped every 15 s.
+ */
+async function decompose(args: Args): Promise<void> {
+  const warmupS = args.quick ? 5 : 60;
+  const windowS = args.quick ? 10 : 90;
+  const doubles = await startVllmDoubles(HOST_TARGETS);
+  const closed = 'http://127.0.0.1:9/metrics';
+  const configs: Array<[string, readonly string[], boolean]> = [
+    ['nothing (nvidia-smi off, 1 target refusing connections)', [closed], false],
+    ['8 GPUs @ 1 s only (1 target refusing connections)', [closed], true],
+    ['4 vLLM targets @ 5 s only (nvidia-smi off)', doubles.urls, false],
+    ['8 GPUs + 4 vLLM targets (the benchmark setup)', doubles.urls, true],
+  ];
+  const history = weekOfHistory(Date.now(), Array.from({ length: HOST_GPUS }, (_, i) => doubleGpuUuid(i)));
+  const procs: ExporterProc[] = [];
+  try {
+    for (const [, targets, nvidiaSmi] of configs) {
+      procs.push(await startExporter({ targets, gpus: HOST_GPUS, nvidiaSmi, seedState: { ledger: history.state, trackers: {} } }));
+    }
+    for (const p of procs) await waitFor200(`http://127.0.0.1:${p.port}/-/ready`, 30_000, p);
+    log(`\nDecomposition: four exporters side by side, ${warmupS} s warm-up, then ${windowS} s (scraped every 15 s)...`);
+    await sleep(warmupS * 1000);
+    const c0 = procs.map((p) => readCpu(p.pid)?.selfMs ?? NaN);
+    const rss: number[][] = procs.map(() => []);
+    const t0 = performance.now();
+    for (let t = 0; t < windowS; t++) {
+      if (t % 15 === 0) for (const p of procs) await httpGet(p.url, PROMETHEUS_SCRAPE_HEADERS);
+      procs.forEach((p, i) => rss[i]!.push(readMemory(p.pid)?.rssMiB ?? NaN));
+      await sleep(Math.max(0, t0 + (t + 1) * 1000 - performance.now()));
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    const rows = configs.map(([name], i) => [
+      name,
+      fx(((readCpu(procs[i]!.pid)?.selfMs ?? NaN) - c0[i]!) / elapsed, 2),
+      fx(median(rss[i]!), 1),
+      fx(Math.max(...rss[i]!), 1),
+    ]);
+    log(table(['serve watching', '>CPU ms/s', '>RSS MiB median', '>RSS MiB max'], rows));
+    log(`(±${fx(10 / elapsed, 2)} ms/s: one 10 ms tick over the window; load average ${fx(loadAverage1m(), 2)})`);
+  } finally {
+    for (const p of procs) await p.stop();
+    await doubles.stop();
+  }
 }
 
 async function main(): Promise<void> {

@@ -157,6 +157,8 @@ export interface ExporterOptions {
   readonly seedState?: ExporterState;
   /** The CLI to run; default dist/cli/main.js (another path: to measure a prototype build). */
   readonly mainJs?: string;
+  /** False: `--no-nvidia-smi.enabled --gpu.indices 0..gpus-1` (no child; the GPUs billed by index). */
+  readonly nvidiaSmi?: boolean;
 }
 
 export interface ExporterProc extends Proc {
@@ -178,10 +180,9 @@ export async function startExporter(opts: ExporterOptions): Promise<ExporterProc
     'serve',
     '--vllm.targets',
     opts.targets.join(','),
-    '--nvidia-smi.path',
-    opts.nvidiaSmiPath ?? nvidiaSmiDouble(),
-    '--nvidia-smi.interval',
-    '1s',
+    ...(opts.nvidiaSmi === false
+      ? ['--no-nvidia-smi.enabled', '--gpu.indices', Array.from({ length: opts.gpus }, (_, i) => String(i)).join(',')]
+      : ['--nvidia-smi.path', opts.nvidiaSmiPath ?? nvidiaSmiDouble(), '--nvidia-smi.interval', '1s']),
     '--poll-interval',
     '5s',
     '--gpu.hourly-cost-usd',
