@@ -6,7 +6,7 @@ import { addConfigOptions, flagsFromCommander } from '../config/flags.js';
 import { loadConfig } from '../config/load-config.js';
 import { loadWebConfig } from '../server/web-config.js';
 import { systemClock } from '../time/clock.js';
-import { DEMO_OPTIONS, runDemo } from './demo.js';
+import { DEMO_OPTIONS } from './demo-options.js';
 import { createLogger } from './logger.js';
 import { serve, type RunningExporter } from './serve.js';
 import { VERSION } from './version.js';
@@ -68,6 +68,8 @@ export function buildProgram(): Command {
       // nothing to save while the history is replayed: a signal then simply ends the demo
       const early = () => process.exit(0);
       process.once('SIGINT', early).once('SIGTERM', early);
+      // the simulator is loaded only for the demo: `serve` does not carry it in memory
+      const { runDemo } = await import('./demo.js');
       const { running, host } = await runDemo(command.opts());
       process.off('SIGINT', early).off('SIGTERM', early);
       stopOnSignals({ ...running, stop: async () => (await running.stop(), await host.stop()) });

@@ -140,7 +140,7 @@ const SPECS: readonly LeafSpec[] = [
   { key: 'alert.break_even_utilization', schema: number.gt(0, { error: got('must be above 0 and at most 1') }).max(1, { error: got('must be above 0 and at most 1') }), text: 'number', placeholder: '<ratio>', default: 0.6, help: 'static utilisation threshold of the below-break-even alert, in (0, 1]' },
   { key: 'alert.ttft_seconds', schema: positive, text: 'number', placeholder: '<seconds>', default: 1.0, help: 'time-to-first-token p95 target, in seconds' },
   { key: 'storage.path', schema: nonEmpty, text: 'string', placeholder: '<dir>', default: './data', help: 'directory for the persisted windows and counters' },
-  { key: 'storage.save_interval', schema: duration, text: 'string', placeholder: '<duration>', default: '30s', help: 'how often the state is saved (also on shutdown); a crash loses at most this much' },
+  { key: 'storage.save_interval', schema: duration, text: 'string', placeholder: '<duration>', default: '60s', help: 'how often the state is saved (also on shutdown); a crash loses at most this much' },
   { key: 'web.listen_address', schema: listenAddress, text: 'string', placeholder: '<address>', default: ':9787', help: 'address to listen on: host:port or :port' },
   { key: 'web.telemetry_path', schema: telemetryPath, text: 'string', placeholder: '<path>', default: '/metrics', help: 'path of the metrics endpoint' },
   { key: 'web.config_file', schema: nonEmpty, text: 'string', placeholder: '<file>', flag: 'web.config.file', help: 'exporter-toolkit web config file: TLS and basic auth (relative to the config file when set there)' },

@@ -344,10 +344,6 @@ export class Exporter {
     const spec = (name: WindowName) => WINDOWS.find((w) => w.name === name)!;
     const rings = this.ledger.state.rings;
     const peak = peakToTroughRatio(rings['7d'], spec('7d').bucketMs, now);
-    const history = {
-      hour: ringHistory(rings['1h'], spec('1h'), now, capacity, this.apiPrices),
-      day: ringHistory(rings['24h'], spec('24h'), now, capacity, this.apiPrices),
-    };
     const models: Record<string, ModelGauges> = {};
     const kvCount: Record<string, number> = {};
     for (const t of this.targets) {
@@ -377,7 +373,7 @@ export class Exporter {
     };
     const vllmRestarts: Record<string, number> = {};
     for (const t of this.targets) vllmRestarts[t.source.health().target] = t.restarts;
-    const snapshot: Snapshot = {
+    const snapshot: Omit<Snapshot, 'history'> = {
       atMs: now,
       windows,
       totals: structuredClone(this.ledger.state.totals),
@@ -391,13 +387,23 @@ export class Exporter {
       nvidiaSmiRestarts: this.nvidiaSmi?.restarts() ?? 0,
       vllmRestarts,
       inputs,
-      history,
       ...(this.options.storageStatus && { storage: { ...this.options.storageStatus() } }),
     };
-    this.latestSnapshot = snapshot;
+    // the charts' history is derived on the first read of this snapshot (the status page), not on
+    // every tick that nobody looks at; it reads the rings as they are then (at most one tick on)
+    let history: Snapshot['history'] | undefined;
+    Object.defineProperty(snapshot, 'history', {
+      enumerable: true,
+      get: () =>
+        (history ??= {
+          hour: ringHistory(rings['1h'], spec('1h'), now, capacity, this.apiPrices),
+          day: ringHistory(rings['24h'], spec('24h'), now, capacity, this.apiPrices),
+        }),
+    });
+    this.latestSnapshot = snapshot as Snapshot;
     for (const listener of this.listeners) {
       try {
-        listener(snapshot);
+        listener(snapshot as Snapshot);
       } catch (error) {
         this.options.logger.error({ err: error }, 'snapshot listener failed');
       }

@@ -89,7 +89,7 @@ describe('configLeaves', () => {
       'alert.break_even_utilization': '0.6',
       'alert.ttft_seconds': '1',
       'storage.path': './data',
-      'storage.save_interval': '30s',
+      'storage.save_interval': '60s',
       'web.listen_address': ':9787',
       'web.telemetry_path': '/metrics',
       'web.config_file': undefined,
