@@ -114,12 +114,29 @@ export class DemoHost {
    */
   async warmUp(exporter: Exporter): Promise<number> {
     const started = performance.now();
+    const stopFeeding = this.feedInProcess(exporter, 300_000);
+    // publish now and then, so /metrics and the status page answer (and fill up) during the replay
+    const stopPublishing = this.sim.clock.every(6 * 3_600_000, () => exporter.publishNow());
+    await this.sim.clock.run(this.options.liveStartMs);
+    stopFeeding();
+    stopPublishing();
+    exporter.publishNow();
+    this.sim.enableGpuStateFile();
+    return performance.now() - started;
+  }
+
+  /**
+   * Feeds the exporter from the simulation without sockets or child processes: vLLM's exposition
+   * rendered and parsed like a poll every `pollEveryMs` (simulated), and every GPU's reading once
+   * per simulated second. Registered in that order, so at equal instants the poll comes first.
+   * Returns the function that stops feeding.
+   */
+  feedInProcess(exporter: Exporter, pollEveryMs: number): () => void {
     const clock = this.sim.clock;
     this.sim.gpuStateFileEnabled = false;
     const uuids = Array.from({ length: this.options.gpus }, (_, i) => simulatedGpuUuid(i));
-    const stopPolls = clock.every(300_000, () => {
-      const text = renderVllmMetrics(this.sim.vllm, keepVllmSample);
-      const reading = readVllm(parseExposition(text, { keep: keepVllmSample }));
+    const stopPolls = clock.every(pollEveryMs, () => {
+      const reading = readVllm(parseExposition(renderVllmMetrics(this.sim.vllm, keepVllmSample), { keep: keepVllmSample }));
       exporter.completeCycle([{ ok: true, atMs: clock.now(), reading }], clock.now(), false);
     });
     const stopGpus = clock.every(1000, () => {
@@ -128,15 +145,10 @@ export class DemoHost {
         exporter.onGpuReading({ index, uuid, name: SIMULATED_GPU_NAME, utilizationRatio: util, lost: false }, clock.now());
       });
     });
-    // publish now and then, so /metrics and the status page answer (and fill up) during the replay
-    const stopPublishing = clock.every(6 * 3_600_000, () => exporter.publishNow());
-    await clock.run(this.options.liveStartMs);
-    stopPolls();
-    stopGpus();
-    stopPublishing();
-    exporter.publishNow();
-    this.sim.enableGpuStateFile();
-    return performance.now() - started;
+    return () => {
+      stopPolls();
+      stopGpus();
+    };
   }
 
   /**

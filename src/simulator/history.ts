@@ -4,11 +4,7 @@ import type { Config } from '../config/config.js';
 import { Exporter } from '../exporter/exporter.js';
 import { CATALOGUE } from '../exposition/catalogue.js';
 import { writeSnapshot } from '../exposition/write-snapshot.js';
-import { parseExposition } from '../sources/exposition/parse.js';
-import { keepVllmSample, readVllm } from '../sources/vllm/vllm-reading.js';
 import type { DemoHost } from './demo-host.js';
-import { SIMULATED_GPU_NAME, simulatedGpuUuid } from './gpu-identity.js';
-import { renderVllmMetrics } from './vllm-exposition.js';
 
 /**
  * The exporter flags of a history replay: the host's, with a placeholder vLLM target (the replay
@@ -65,8 +61,6 @@ export async function simulateHistory(options: HistoryOptions): Promise<History>
   const clock = host.sim.clock;
   const endMs = Math.floor(host.options.liveStartMs / stepMs) * stepMs;
   const exporter = new Exporter({ config, clock, logger: pino({ level: 'silent' }) });
-  host.sim.gpuStateFileEnabled = false;
-  const uuids = Array.from({ length: host.options.gpus }, (_, i) => simulatedGpuUuid(i));
   const keep = options.families ?? (() => true);
   const target = { ...DEFAULT_HISTORY_LABELS, ...options.labels };
 
@@ -76,17 +70,7 @@ export async function simulateHistory(options: HistoryOptions): Promise<History>
   let firstPoll = true;
 
   // registration order is execution order at equal instants: poll, then GPU rows, then the sample
-  const stopPolls = clock.every(POLL_MS, () => {
-    const text = renderVllmMetrics(host.sim.vllm, keepVllmSample);
-    const reading = readVllm(parseExposition(text, { keep: keepVllmSample }));
-    exporter.completeCycle([{ ok: true, atMs: clock.now(), reading }], clock.now(), false);
-  });
-  const stopGpus = clock.every(1000, () => {
-    uuids.forEach((uuid, index) => {
-      const util = host.sim.gpuUtilizationPercent[index]! / 100;
-      exporter.onGpuReading({ index, uuid, name: SIMULATED_GPU_NAME, utilizationRatio: util, lost: false }, clock.now());
-    });
-  });
+  const stopFeeding = host.feedInProcess(exporter, POLL_MS);
   const stopSamples = clock.every(stepMs, () => {
     if (firstPoll) {
       // the first poll is only a baseline: start at the next step, when counters have moved
@@ -115,8 +99,7 @@ export async function simulateHistory(options: HistoryOptions): Promise<History>
   try {
     await clock.run(endMs);
   } finally {
-    stopPolls();
-    stopGpus();
+    stopFeeding();
     stopSamples();
     host.sim.enableGpuStateFile();
   }
