@@ -45,7 +45,7 @@ export async function runDemo(opts: Record<string, unknown>): Promise<{ running:
   try {
     const user = flagsFromCommander(opts);
     const file = typeof user['config'] === 'string' ? user['config'] : undefined;
-    config = loadConfig({ file, env: process.env, flags: { 'web.listen-address': '127.0.0.1:9787', ...host.exporterFlags(), ...user } });
+    config = loadConfig({ file, env: process.env, flags: { ...(process.env['LLM_COST_WEB_LISTEN_ADDRESS'] === undefined && { 'web.listen-address': '127.0.0.1:9787' }), ...host.exporterFlags(), ...user } });
   } catch (error) {
     await host.stop();
     throw error;
