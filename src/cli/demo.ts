@@ -68,7 +68,7 @@ export async function runDemo(opts: Record<string, unknown>): Promise<{ running:
   const base = `http://${config.web.listen_address.startsWith(':') ? '127.0.0.1' : config.web.listen_address.replace(/:\d+$/, '')}:${running.port}`;
   process.stdout.write(
     [
-      `llm-cost-exporter demo: a simulated GPU host (${host.options.gpus} x A100 at $${host.options.gpuHourlyCostUsd}/h, ${host.capacityTokensPerSecond} tok/s at full load)`,
+      `llm-cost-exporter demo: a simulated GPU host (${host.options.gpus} x A100 at $${host.options.gpuHourlyCostUsd.toFixed(2)}/h, ${host.capacityTokensPerSecond} tok/s at full load)`,
       `  serving a business week of traffic; ${Math.round(warmupMs / 3_600_000)} h of history replayed in ${(warmupRealMs / 1000).toFixed(1)} s, now live at ${host.options.speed}x`,
       `  status page   ${base}/`,
       `  metrics       ${base}${config.web.telemetry_path}`,
@@ -116,7 +116,7 @@ async function writeHistory(opts: Record<string, unknown>, warmupMs: number): Pr
   const last = history.timesMs[history.timesMs.length - 1];
   process.stdout.write(
     [
-      `llm-cost-exporter demo: ${Math.round(warmupMs / 3_600_000)} h of simulated history (${host.options.gpus} x A100 at $${host.options.gpuHourlyCostUsd}/h) in ${(history.realMs / 1000).toFixed(1)} s`,
+      `llm-cost-exporter demo: ${Math.round(warmupMs / 3_600_000)} h of simulated history (${host.options.gpus} x A100 at $${host.options.gpuHourlyCostUsd.toFixed(2)}/h) in ${(history.realMs / 1000).toFixed(1)} s`,
       `  wrote ${text('history')}: ${written.series} series, ${written.samples} samples, ${(written.bytes / 1e6).toFixed(1)} MB`,
       `  from ${first === undefined ? '-' : new Date(first).toISOString()} to ${last === undefined ? '-' : new Date(last).toISOString()}, every ${stepMs / 1000} s`,
       `  next: promtool tsdb create-blocks-from openmetrics ${text('history')} <prometheus data dir> (see docs/backfill.md)`,
