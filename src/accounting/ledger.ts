@@ -140,11 +140,13 @@ export function apiEquivalentUsd(price: ApiPrice, promptTokens: number, generati
   return (promptTokens * price.input_usd_per_mtok + generationTokens * price.output_usd_per_mtok) / 1e6;
 }
 
+/** A model that has served nothing yet. */
 export function emptyModelTotals(): ModelTotals {
   return { promptTokens: 0, generationTokens: 0, preemptions: 0, requests: {} };
 }
 
-function addModelTotals(into: ModelTotals, from: ModelTotals): void {
+/** Adds one model's figures into another's (mutates `into`). */
+export function addModelTotals(into: ModelTotals, from: ModelTotals): void {
   into.promptTokens += from.promptTokens;
   into.generationTokens += from.generationTokens;
   into.preemptions += from.preemptions;

@@ -31,25 +31,3 @@ export const systemClock: Clock = {
       setTimeout(resolve, ms).unref();
     }),
 };
-
-/**
- * A clock that runs `speed` times faster than real time from `startMs` on: the demo and the
- * end-to-end tests run a simulated day in minutes and the exporter's windows fill as in real time.
- */
-export function scaledClock(startMs: number, speed: number, real: () => number = Date.now): Clock {
-  if (!(speed > 0)) throw new RangeError(`speed must be > 0, got ${speed}`);
-  const realStart = real();
-  return {
-    speed,
-    now: () => startMs + (real() - realStart) * speed,
-    every(intervalMs, fn) {
-      const timer = setInterval(fn, Math.max(1, intervalMs / speed));
-      timer.unref();
-      return () => clearInterval(timer);
-    },
-    sleep: (ms) =>
-      new Promise((resolve) => {
-        setTimeout(resolve, Math.max(0, ms / speed)).unref();
-      }),
-  };
-}

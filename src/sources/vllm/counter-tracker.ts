@@ -1,4 +1,4 @@
-import type { TrafficDelta } from '../../accounting/ledger.js';
+import { addModelTotals, emptyModelTotals, type TrafficDelta } from '../../accounting/ledger.js';
 import type { CounterSeries, VllmReading } from './vllm-reading.js';
 
 /** What the tracker remembers of one target: plain data, saved with the ledger. */
@@ -84,18 +84,11 @@ export function addDelta(into: TrafficDelta, from: TrafficDelta): void {
   into.ttftCount += from.ttftCount;
   into.ttftSumSeconds += from.ttftSumSeconds;
   for (const le in from.ttftBuckets) into.ttftBuckets[le] = (into.ttftBuckets[le] ?? 0) + from.ttftBuckets[le]!;
-  for (const name in from.models) {
-    const src = from.models[name]!;
-    const dst = (into.models[name] ??= { promptTokens: 0, generationTokens: 0, preemptions: 0, requests: {} });
-    dst.promptTokens += src.promptTokens;
-    dst.generationTokens += src.generationTokens;
-    dst.preemptions += src.preemptions;
-    for (const r in src.requests) dst.requests[r] = (dst.requests[r] ?? 0) + src.requests[r]!;
-  }
+  for (const name in from.models) addModelTotals((into.models[name] ??= emptyModelTotals()), from.models[name]!);
 }
 
 function addIncrease(delta: TrafficDelta, c: CounterSeries, increase: number): void {
-  const model = (delta.models[c.model] ??= { promptTokens: 0, generationTokens: 0, preemptions: 0, requests: {} });
+  const model = (delta.models[c.model] ??= emptyModelTotals());
   switch (c.kind) {
     case 'prompt_tokens':
       delta.promptTokens += increase;
